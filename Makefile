@@ -1,0 +1,47 @@
+# webcurate — `make run` builds the dataset, `make test` checks everything. Both set up .venv first.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The stamp is newer than pyproject.toml once its dependencies are installed: re-install only on change.
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 3000
+
+export DAGSTER_HOME ?= $(CURDIR)/.dagster
+
+.PHONY: help setup run ui test lint typecheck status clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install webcurate with its dev tools
+	@mkdir -p "$(DAGSTER_HOME)"
+
+run: setup ## materialize the whole dataset from seeds/ into output/ (WEBCURATE_SEEDS_DIR, WEBCURATE_OUTPUT_DIR)
+	$(BIN)/webcurate run
+
+status: setup ## list the published dataset versions
+	$(BIN)/webcurate status
+
+ui: setup ## the Dagster UI on http://$(HOST):$(PORT) (run history in DAGSTER_HOME=.dagster)
+	@echo "webcurate UI: http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
+
+lint: setup ## ruff
+	$(BIN)/ruff check pipeline tests bench
+
+typecheck: setup ## mypy
+	$(BIN)/mypy pipeline
+
+test: setup lint typecheck ## ruff, mypy and the whole pytest suite
+	$(BIN)/python -m pytest
+
+clean: ## remove caches (keeps .venv, output/ and run history)
+	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,202 @@
+"""Bytes to clean text: byte-order marks, UTF-8, UTF-16, a detected charset, then mojibake and escape repair."""
+
+from __future__ import annotations
+
+import codecs
+import html
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import charset_normalizer
+import ftfy
+from ftfy.badness import is_bad
+
+
+class UndecodableError(ValueError):
+    """The bytes are not text we can decode; the message is the reason recorded for the skipped file."""
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """Text decoded from bytes, the encoding used, and the repairs applied on the way."""
+
+    text: str
+    encoding: str
+    repairs: list[str] = field(default_factory=list)
+
+
+# Byte-order marks, longest first: the UTF-32 LE mark starts with the UTF-16 LE one.
+BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+# Magic numbers of formats that are often renamed `.txt`/`.html` by scrapers; none is text.
+BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "png image"),
+    (b"\xff\xd8\xff", "jpeg image"),
+    (b"GIF87a", "gif image"),
+    (b"GIF89a", "gif image"),
+    (b"%PDF-", "pdf document"),
+    (b"PK\x03\x04", "zip archive"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"BZh", "bzip2 archive"),
+    (b"\xfd7zXZ\x00", "xz archive"),
+    (b"7z\xbc\xaf\x27\x1c", "7z archive"),
+    (b"\x7fELF", "elf executable"),
+    (b"RIFF", "riff media"),
+    (b"\x00\x00\x01\x00", "ico image"),
+    (b"wOFF", "woff font"),
+)
+
+# ftfy settings that repair encoding damage only: typography (curly quotes, dashes, full-width forms,
+# ligatures, emoji) is the author's choice and stays as written; HTML entities are handled separately.
+FTFY_CONFIG = ftfy.TextFixerConfig(
+    unescape_html=False,
+    remove_terminal_escapes=True,
+    fix_encoding=True,
+    restore_byte_a0=True,
+    replace_lossy_sequences=True,
+    decode_inconsistent_utf8=True,
+    fix_c1_controls=True,
+    fix_latin_ligatures=False,
+    fix_character_width=False,
+    uncurl_quotes=False,
+    fix_line_breaks=False,
+    fix_surrogates=True,
+    remove_control_chars=True,
+    normalization="NFC",
+    explain=False,
+)
+
+# Share of C0 control characters (other than tab/newline/CR/FF) above which decoded "text" is really binary.
+MAX_CONTROL_SHARE = 0.05
+
+
+def sniff_binary(data: bytes) -> str | None:
+    """Name the binary format the bytes start with, or None when they may be text."""
+    for signature, name in BINARY_SIGNATURES:
+        if data.startswith(signature):
+            return name
+    return None
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """Guess UTF-16 without a BOM from NUL bytes in every other position (ASCII-heavy text)."""
+    if len(data) < 4 or len(data) % 2:
+        return None
+    sample = data[:4096]
+    pairs = len(sample) // 2
+    odd_nuls = sample[1::2].count(0)
+    even_nuls = sample[0::2].count(0)
+    if odd_nuls > 0.3 * pairs and even_nuls < 0.05 * pairs:
+        return "utf-16-le"
+    if even_nuls > 0.3 * pairs and odd_nuls < 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _control_share(text: str) -> float:
+    """Share of characters that are C0 controls no text file carries."""
+    if not text:
+        return 0.0
+    controls = sum(1 for ch in text[:65536] if ch < " " and ch not in "\t\n\r\f")
+    return controls / min(len(text), 65536)
+
+
+def decode_bytes(data: bytes) -> Decoded:
+    """Decode file bytes: BOM, strict UTF-8, UTF-16 without BOM, then a detected charset.
+
+    Raises UndecodableError for empty, binary or undecodable input.
+    """
+    if not data:
+        raise UndecodableError("empty file")
+    if not data.strip(b" \t\r\n\x00\x0b\x0c"):
+        raise UndecodableError("no text: only whitespace or NUL bytes")
+    for bom, encoding in BOMS:
+        if data.startswith(bom):
+            try:
+                return _checked(data.decode(encoding), encoding)
+            except UnicodeDecodeError as exc:
+                raise UndecodableError(f"invalid {encoding} after its byte-order mark: {exc.reason}") from exc
+    binary = sniff_binary(data)
+    if binary:
+        raise UndecodableError(f"binary file ({binary})")
+    try:
+        return _checked(data.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            return _checked(data.decode(utf16), utf16)
+        except UnicodeDecodeError:
+            pass
+    if b"\x00" in data[:65536]:
+        raise UndecodableError("binary file (NUL bytes)")
+    best = charset_normalizer.from_bytes(data[:262144]).best()
+    if best is None or best.encoding is None:
+        raise UndecodableError("undetectable encoding")
+    encoding = codecs.lookup(best.encoding).name
+    return _checked(data.decode(encoding, errors="replace"), encoding)
+
+
+def _checked(text: str, encoding: str) -> Decoded:
+    """Reject decoded text that is mostly control characters (binary in disguise)."""
+    if _control_share(text) > MAX_CONTROL_SHARE:
+        raise UndecodableError(f"binary content (control characters after decoding as {encoding})")
+    return Decoded(text=text, encoding=encoding)
+
+
+def normalise_newlines(text: str) -> str:
+    """CRLF and lone CR become LF, so that offsets and line numbers mean one thing everywhere."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def could_be_mojibake(text: str) -> bool:
+    """Cheap guard: ASCII cannot be mojibake, and ftfy's own badness test spots the usual sequences."""
+    return not text.isascii() and is_bad(text)
+
+
+def repair_mojibake(text: str) -> tuple[str, bool]:
+    """Repair mojibake with ftfy behind the cheap guard; the flag says whether anything changed."""
+    if not could_be_mojibake(text):
+        return _nfc(text), False
+    fixed = ftfy.fix_text(text, config=FTFY_CONFIG)
+    return fixed, fixed != _nfc(text)
+
+
+def _nfc(text: str) -> str:
+    """NFC-normalise, skipping the copy when the text already is."""
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+# A literal backslash escape left by a scraper that serialised the text twice ("line one\nline two").
+LITERAL_ESCAPE = re.compile(r"\\([nt])")
+# The same with the backslash lost too: a sentence end glued to the next sentence by a bare "n"
+# ("brand personas.nThese offerings"): lowercase word, full stop, "n", capitalised word.
+LOST_NEWLINE = re.compile(r"(?<=[a-z]{2}[.!?])n(?=[A-Z][a-z])")
+# HTML entities in text that is not HTML (named, decimal, hex); decoded only when well-formed.
+ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+
+
+def repair_escapes(text: str, *, entities: bool = True) -> tuple[str, list[str]]:
+    """Repair scraper escape artefacts where unambiguous; returns the text and the names of the repairs."""
+    repairs: list[str] = []
+    # Only where literal escapes outnumber real line breaks: code samples legitimately contain "\\n".
+    if "\\" in text and len(LITERAL_ESCAPE.findall(text)) > text.count("\n"):
+        text = LITERAL_ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\t", text)
+        repairs.append("literal_escapes")
+    if LOST_NEWLINE.search(text):
+        text = LOST_NEWLINE.sub("\n", text)
+        repairs.append("lost_newlines")
+    if entities and "&" in text and ENTITY.search(text):
+        unescaped = ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+        if unescaped != text:
+            text = unescaped
+            repairs.append("html_entities")
+    return text, repairs

@@ -1,0 +1,147 @@
+"""Sniff the format of a decoded document and parse it into body text plus metadata."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.cleaning.decode import (
+    UndecodableError,
+    decode_bytes,
+    normalise_newlines,
+    repair_escapes,
+    repair_mojibake,
+)
+from pipeline.cleaning.document import Metadata, ParsedDocument, RawDocument, Skipped
+from pipeline.cleaning.formats.frontmatter import FrontMatterError, split_front_matter
+from pipeline.cleaning.formats.html import looks_like_html, parse_html
+from pipeline.cleaning.formats.markdown import MarkdownText, render_markdown
+from pipeline.cleaning.formats.metadata import build_metadata
+
+__all__ = ["parse_document", "parse_text", "looks_like_markdown", "tidy_plain_text", "split_title_line"]
+
+# Markup only Markdown writes; two different kinds make a body Markdown rather than a text dump.
+MARKDOWN_SIGNALS: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^#{1,6}[ \t]+\S", re.MULTILINE),  # ATX heading
+    re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"),  # inline link
+    re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),  # strong emphasis
+    re.compile(r"\[\[[^\]\n]+\]\]"),  # wiki link
+    re.compile(r"^```", re.MULTILINE),  # fenced code
+    re.compile(r"^>[ \t]?\S", re.MULTILINE),  # blockquote
+    re.compile(r"^[ \t]*[*+-][ \t]+\S.*\n[ \t]*[*+-][ \t]+\S", re.MULTILINE),  # bullet list
+    re.compile(r"<(?:br|a|span|div|sup|img)\b[^>]*>", re.IGNORECASE),  # inline HTML in Markdown
+)
+BLANK_RUN = re.compile(r"\n{3,}")
+TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+# A title line: short, no sentence end, not a list item or a "Key: value" line.
+MAX_TITLE_CHARS = 160
+MAX_TITLE_WORDS = 24
+
+
+def looks_like_markdown(text: str) -> bool:
+    """True when at least two kinds of Markdown-only markup appear in the text."""
+    hits = 0
+    for pattern in MARKDOWN_SIGNALS:
+        if pattern.search(text):
+            hits += 1
+            if hits >= 2:
+                return True
+    return False
+
+
+def tidy_plain_text(text: str) -> str:
+    """Strip trailing spaces and surrounding blank lines, and fold runs of blank lines into one."""
+    return BLANK_RUN.sub("\n\n", TRAILING_SPACE.sub("", text)).strip("\n")
+
+
+def split_title_line(body: str) -> tuple[str | None, str]:
+    """Take a plain-text dump's first line as its title when it stands alone and reads like one."""
+    first, separator, rest = body.partition("\n\n")
+    line = first.strip()
+    if (
+        not separator
+        or "\n" in line
+        or not rest.strip()
+        or not line
+        or len(line) > MAX_TITLE_CHARS
+        or len(line.split()) > MAX_TITLE_WORDS
+        or line[-1] in ".,;:"
+        or re.match(r"^(?:[-*•]|\d+[.)])\s", line)
+    ):
+        return None, body
+    return line, rest.lstrip("\n")
+
+
+def drop_title_heading(rendered: MarkdownText, title: str) -> str:
+    """Drop a page's leading heading when it repeats the title (it is metadata, not body)."""
+    first = rendered.headings[0]
+    if " ".join(first.text.split()) != " ".join(title.split()) or not rendered.text.startswith(first.text):
+        return rendered.text
+    cut = len(first.text)
+    while cut < len(rendered.text) and rendered.text[cut] == "\n":
+        cut += 1
+    rendered.headings = rendered.headings[1:]
+    rendered.anchors = [type(a)(a.offset - cut, a.seconds) for a in rendered.anchors if a.offset >= cut]
+    rendered.text = rendered.text[cut:]
+    return rendered.text
+
+
+def parse_text(text: str) -> tuple[str, str | None, Metadata, MarkdownText | None, list[str]]:
+    """Parse decoded text: returns (format, metadata_format, metadata, rendered Markdown or None, repairs)."""
+    if looks_like_html(text):
+        html_doc = parse_html(text)
+        rendered = render_markdown(html_doc.markdown)
+        return "html", "html_meta", build_metadata(html_doc.fields), rendered, []
+    split = split_front_matter(text)
+    metadata = build_metadata(split.fields)
+    is_markdown = split.kind in ("toml", "yaml") or looks_like_markdown(split.body)
+    # Markdown decodes its own entities; in a text dump "&amp;" is a scraper artefact.
+    body, repairs = repair_escapes(split.body, entities=not is_markdown)
+    if is_markdown:
+        return "markdown", split.kind, metadata, render_markdown(body), repairs
+    return "text", split.kind, metadata, MarkdownText(text=tidy_plain_text(body)), repairs
+
+
+def parse_document(raw: RawDocument) -> ParsedDocument | Skipped:
+    """Decode, repair and parse one raw document; a file that cannot be curated comes back as Skipped."""
+
+    def skipped(reason: str) -> Skipped:
+        """The raw document recorded as skipped for `reason`."""
+        return Skipped(raw.doc_id, raw.source_path, reason, raw.sha256, raw.size_bytes)
+
+    try:
+        decoded = decode_bytes(raw.data)
+    except UndecodableError as exc:
+        return skipped(str(exc))
+    text, mojibake_fixed = repair_mojibake(normalise_newlines(decoded.text).lstrip("\ufeff"))
+    try:
+        doc_format, metadata_format, metadata, rendered, repairs = parse_text(text)
+    except FrontMatterError as exc:
+        return skipped(str(exc))
+    assert rendered is not None
+    body = rendered.text
+    if doc_format == "text" and metadata.title is None:
+        title, body = split_title_line(body)
+        if title is not None:
+            metadata.title, metadata_format = title, metadata_format or "title_line"
+    elif doc_format == "html" and rendered.headings and metadata.title:
+        body = drop_title_heading(rendered, metadata.title)
+    if rendered.attribution and metadata.source_name is None:
+        metadata.source_name = rendered.attribution
+    if not body.strip():
+        return skipped("no body text after parsing")
+    return ParsedDocument(
+        doc_id=raw.doc_id,
+        source_path=raw.source_path,
+        sha256=raw.sha256,
+        size_bytes=raw.size_bytes,
+        format=doc_format,
+        metadata_format=metadata_format,
+        encoding=decoded.encoding,
+        text=body,
+        metadata=metadata,
+        links=rendered.links,
+        headings=rendered.headings,
+        anchors=rendered.anchors,
+        repairs=(["mojibake"] if mojibake_fixed else []) + repairs,
+    )
+

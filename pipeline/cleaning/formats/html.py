@@ -1,0 +1,63 @@
+"""HTML pages through trafilatura: main content as Markdown (headings, lists, links kept) plus page metadata."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import trafilatura
+from trafilatura.metadata import extract_metadata
+from trafilatura.utils import load_html
+
+HTML_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)", re.IGNORECASE | re.DOTALL)
+HTML_TAGS = re.compile(r"<(?:head|body|div|p|article|meta|title)\b", re.IGNORECASE)
+
+# trafilatura settings: comments are not the article; formatting and links feed our Markdown renderer,
+# which turns headings into section boundaries and links into the `links` column.
+EXTRACT_OPTIONS: dict[str, Any] = {
+    "output_format": "markdown",
+    "include_comments": False,
+    "include_formatting": True,
+    "include_links": True,
+    "include_tables": True,
+    "include_images": False,
+}
+
+
+@dataclass
+class HtmlDocument:
+    """The main content of a page as Markdown and its metadata fields."""
+
+    markdown: str
+    fields: dict[str, Any] = field(default_factory=dict)
+
+
+def looks_like_html(text: str) -> bool:
+    """True for a document that opens as an HTML page, or is dense with page-level tags."""
+    head = text[:4096]
+    return bool(HTML_START.match(head)) or len(HTML_TAGS.findall(head)) >= 3
+
+
+def parse_html(text: str) -> HtmlDocument:
+    """Extract the main content and metadata of an HTML page; an empty extraction gives empty Markdown."""
+    tree = load_html(text)
+    if tree is None:
+        return HtmlDocument(markdown="")
+    # Metadata first: content extraction prunes the tree. `extensive=False` keeps trafilatura from
+    # guessing a publication date from any year on the page (a copyright footer, say).
+    meta = extract_metadata(tree, extensive=False)
+    fields: dict[str, Any] = {
+        "title": meta.title,
+        "author": meta.author,
+        "url": meta.url,
+        "date": meta.date,
+        "description": meta.description,
+        "sitename": meta.sitename,
+        "categories": meta.categories or None,
+        "tags": meta.tags or None,
+    }
+    if meta.image:
+        fields["image"] = meta.image
+    markdown = trafilatura.extract(tree, **EXTRACT_OPTIONS) or ""
+    return HtmlDocument(markdown=markdown, fields={k: v for k, v in fields.items() if v})

@@ -1,0 +1,78 @@
+"""`webcurate`: materialize the dataset through Dagster, or show what is published.
+
+    webcurate run      materialize every asset of the real Definitions into the Dagster instance
+                       (DAGSTER_HOME), then print the published version, its path and row counts
+    webcurate status   list the published versions and what LATEST names
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from pipeline.datasets.versions import list_versions, read_latest, read_manifest
+
+
+def run(log_level: str) -> int:
+    """Materialize every asset through Dagster and print the outcome; returns the exit code."""
+    import dagster as dg  # imported here so that `webcurate status` starts fast
+
+    from pipeline.definitions import defs
+
+    instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
+    job = defs.resolve_implicit_global_asset_job_def()
+    result = job.execute_in_process(
+        instance=instance,
+        raise_on_error=False,
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+    )
+    if not result.success:
+        for event in result.all_events:
+            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
+                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
+        print(f"run {result.run_id} failed; the previous version (if any) is untouched", file=sys.stderr)
+        return 1
+    materialization = result.asset_materializations_for_node("curated_dataset")[-1]
+    meta = {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
+    rows = ", ".join(f"{key[5:]}={value}" for key, value in meta.items() if key.startswith("rows_"))
+    state = "published" if meta["published"] else "unchanged (content equals the latest version)"
+    print(f"webcurate: {state}: {meta['version']} at {meta['path']} ({rows}); skipped files: {meta['skipped']}")
+    return 0
+
+
+def status(output_dir: Path) -> int:
+    """Print the published versions with their row counts; returns the exit code."""
+    root = output_dir / "curated"
+    versions = list_versions(root)
+    if not versions:
+        print(f"no published version under {root}; run `make run`")
+        return 1
+    latest = read_latest(root)
+    for name in versions:
+        manifest = read_manifest(root, name)
+        rows = ", ".join(f"{table}={count}" for table, count in manifest.get("rows", {}).items())
+        marker = "  <- LATEST" if name == latest else ""
+        print(f"{name}  {manifest.get('created', '?')}  {rows}{marker}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the `webcurate` command."""
+    parser = argparse.ArgumentParser(prog="webcurate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run_parser = commands.add_parser("run", help="materialize the whole dataset through Dagster")
+    run_parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    status_parser = commands.add_parser("status", help="list published versions")
+    status_parser.add_argument(
+        "--output-dir", type=Path, default=Path(os.environ.get("WEBCURATE_OUTPUT_DIR") or "output")
+    )
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return run(args.log_level)
+    return status(args.output_dir)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

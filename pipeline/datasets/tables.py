@@ -1,0 +1,150 @@
+"""Arrow tables that carry documents between the steps: explicit schemas and row conversions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.cleaning.document import Anchor, Heading, Metadata, ParsedDocument, RawDocument, Skipped
+
+RAW_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("source_path", pa.string(), nullable=False),
+        pa.field("sha256", pa.string()),
+        pa.field("size_bytes", pa.int64()),
+        pa.field("content", pa.large_binary()),
+        pa.field("skip_reason", pa.string()),
+    ]
+)
+
+PARSED_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("source_path", pa.string(), nullable=False),
+        pa.field("sha256", pa.string()),
+        pa.field("size_bytes", pa.int64()),
+        pa.field("format", pa.string()),
+        pa.field("metadata_format", pa.string()),
+        pa.field("encoding", pa.string()),
+        pa.field("repairs", pa.list_(pa.string())),
+        pa.field("title", pa.string()),
+        pa.field("url", pa.string()),
+        pa.field("published", pa.date32()),
+        pa.field("author", pa.string()),
+        pa.field("description", pa.string()),
+        pa.field("tags", pa.list_(pa.string())),
+        pa.field("category", pa.string()),
+        pa.field("source_name", pa.string()),
+        pa.field("extra", pa.map_(pa.string(), pa.string())),
+        pa.field("links", pa.list_(pa.string())),
+        pa.field("text", pa.string()),
+        pa.field("headings", pa.list_(pa.struct([("text", pa.string()), ("level", pa.int8())]))),
+        pa.field("anchors", pa.list_(pa.struct([("offset", pa.int64()), ("seconds", pa.int64())]))),
+        pa.field("skip_reason", pa.string()),
+    ]
+)
+
+METADATA_COLUMNS = ("title", "url", "published", "author", "description", "tags", "category", "source_name")
+
+
+def raw_table(items: Iterable[RawDocument | Skipped]) -> pa.Table:
+    """The inventory of the seeds folder: one row per entry, content for readable files."""
+    rows = []
+    for item in items:
+        if isinstance(item, RawDocument):
+            rows.append(
+                {
+                    "doc_id": item.doc_id,
+                    "source_path": item.source_path,
+                    "sha256": item.sha256,
+                    "size_bytes": item.size_bytes,
+                    "content": item.data,
+                    "skip_reason": None,
+                }
+            )
+        else:
+            rows.append(_skipped_row(item))
+    return pa.Table.from_pylist(rows, schema=RAW_SCHEMA)
+
+
+def _skipped_row(item: Skipped) -> dict[str, Any]:
+    """The row of a skipped entry: identity and reason, everything else null."""
+    return {
+        "doc_id": item.doc_id,
+        "source_path": item.source_path,
+        "sha256": item.sha256 or None,
+        "size_bytes": item.size_bytes,
+        "skip_reason": item.reason,
+    }
+
+
+def iter_raw(table: pa.Table) -> Iterator[RawDocument | Skipped]:
+    """The entries of a raw table as RawDocument or Skipped."""
+    for row in table.to_pylist():
+        if row["skip_reason"] is None:
+            yield RawDocument(row["doc_id"], row["source_path"], row["content"], row["sha256"])
+        else:
+            yield Skipped(row["doc_id"], row["source_path"], row["skip_reason"], row["sha256"] or "", row["size_bytes"] or 0)
+
+
+def parsed_row(doc: ParsedDocument) -> dict[str, Any]:
+    """A parsed document as a row of PARSED_SCHEMA."""
+    meta = doc.metadata
+    return {
+        "doc_id": doc.doc_id,
+        "source_path": doc.source_path,
+        "sha256": doc.sha256,
+        "size_bytes": doc.size_bytes,
+        "format": doc.format,
+        "metadata_format": doc.metadata_format,
+        "encoding": doc.encoding,
+        "repairs": doc.repairs,
+        **{name: getattr(meta, name) for name in METADATA_COLUMNS},
+        "extra": list(meta.extra.items()),
+        "links": doc.links,
+        "text": doc.text,
+        "headings": [{"text": h.text, "level": h.level} for h in doc.headings],
+        "anchors": [{"offset": a.offset, "seconds": a.seconds} for a in doc.anchors],
+        "skip_reason": None,
+    }
+
+
+def parsed_table(items: Iterable[ParsedDocument | Skipped]) -> pa.Table:
+    """Parsed documents and skipped entries as one table (skipped rows carry `skip_reason`)."""
+    rows = [parsed_row(i) if isinstance(i, ParsedDocument) else _skipped_row(i) for i in items]
+    return pa.Table.from_pylist(rows, schema=PARSED_SCHEMA)
+
+
+def iter_parsed(table: pa.Table) -> Iterator[ParsedDocument | Skipped]:
+    """The rows of a parsed table as ParsedDocument or Skipped."""
+    for row in table.to_pylist():
+        if row["skip_reason"] is not None:
+            yield Skipped(row["doc_id"], row["source_path"], row["skip_reason"], row["sha256"] or "", row["size_bytes"] or 0)
+            continue
+        metadata = Metadata(**{name: row[name] for name in METADATA_COLUMNS})
+        metadata.tags = row["tags"] or []
+        metadata.extra = dict(row["extra"] or [])
+        yield ParsedDocument(
+            doc_id=row["doc_id"],
+            source_path=row["source_path"],
+            sha256=row["sha256"],
+            size_bytes=row["size_bytes"],
+            format=row["format"],
+            metadata_format=row["metadata_format"],
+            encoding=row["encoding"],
+            text=row["text"],
+            metadata=metadata,
+            links=row["links"] or [],
+            headings=[Heading(h["text"], h["level"]) for h in row["headings"] or []],
+            anchors=[Anchor(a["offset"], a["seconds"]) for a in row["anchors"] or []],
+            repairs=row["repairs"] or [],
+        )
+
+
+def skipped_of(table: pa.Table) -> list[dict[str, str]]:
+    """The skipped entries of a raw or parsed table: source path and reason."""
+    rows = table.select(["source_path", "skip_reason"]).to_pylist()
+    return [{"source_path": r["source_path"], "reason": r["skip_reason"]} for r in rows if r["skip_reason"]]

@@ -1,0 +1,37 @@
+"""Shared fixtures: the repository's seeds and the gold expectations for them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SEEDS = REPO / "seeds"
+# A copy of ../shared/gold/seeds.json, so a clone without shared/ beside it still tests;
+# tests/test_layout.py checks that the copy equals the shared file wherever that is present.
+GOLD_FILE = REPO / "tests" / "gold" / "seeds.json"
+
+
+def load_gold() -> list[dict[str, Any]]:
+    """The gold entries, one per sample document."""
+    return list(json.loads(GOLD_FILE.read_text(encoding="utf-8"))["documents"])
+
+
+def normalise_ws(text: str) -> str:
+    """Collapse runs of whitespace, as the gold file's snippet matching asks."""
+    return " ".join(text.split())
+
+
+@pytest.fixture(scope="session")
+def gold() -> list[dict[str, Any]]:
+    """The gold entries, one per sample document."""
+    return load_gold()
+
+
+@pytest.fixture(scope="session")
+def seeds_dir() -> Path:
+    """The repository's seeds folder."""
+    return SEEDS
