@@ -1,8 +1,8 @@
 """`webcurate`: materialize the dataset through Dagster, or show what is published.
 
-    webcurate run      materialize every asset of the real Definitions into the Dagster instance
-                       (DAGSTER_HOME), then print the published version, its path and row counts
-    webcurate status   list the published versions and what LATEST names
+webcurate run      materialize every asset of the real Definitions into the Dagster instance
+                   (DAGSTER_HOME), then print the published version, its path and row counts
+webcurate status   list the published versions and what LATEST names
 """
 
 from __future__ import annotations
@@ -31,14 +31,19 @@ def run(log_level: str) -> int:
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-                print(f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}", file=sys.stderr)
+                print(
+                    f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}",
+                    file=sys.stderr,
+                )
         print(f"run {result.run_id} failed; the previous version (if any) is untouched", file=sys.stderr)
         return 1
     materialization = result.asset_materializations_for_node("curated_dataset")[-1]
     meta = {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
     rows = ", ".join(f"{key[5:]}={value}" for key, value in meta.items() if key.startswith("rows_"))
     state = "published" if meta["published"] else "unchanged (content equals the latest version)"
-    print(f"webcurate: {state}: {meta['version']} at {meta['path']} ({rows}); skipped files: {meta['skipped']}")
+    print(
+        f"webcurate: {state}: {meta['version']} at {meta['path']} ({rows}); skipped files: {meta['skipped']}"
+    )
     return 0
 
 
@@ -60,7 +65,9 @@ def status(output_dir: Path) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `webcurate` command."""
-    parser = argparse.ArgumentParser(prog="webcurate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="webcurate", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="materialize the whole dataset through Dagster")
     run_parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])

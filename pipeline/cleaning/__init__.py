@@ -1,0 +1,1 @@
+"""Pure text logic: decoding, parsing, cleaning, sections, language. Never imports dagster."""

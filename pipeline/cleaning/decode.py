@@ -1,4 +1,4 @@
-"""Bytes to clean text: byte-order marks, UTF-8, UTF-16, a detected charset, then mojibake and escape repair."""
+"""Bytes to clean text: byte-order marks, UTF-8, UTF-16, a detected charset; mojibake and escape repair."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def decode_bytes(data: bytes) -> Decoded:
     for bom, encoding in BOMS:
         if data.startswith(bom):
             try:
-                return _checked(data.decode(encoding), encoding)
+                return _checked(data[len(bom) :].decode(encoding.removesuffix("-sig")), encoding)
             except UnicodeDecodeError as exc:
                 raise UndecodableError(f"invalid {encoding} after its byte-order mark: {exc.reason}") from exc
     binary = sniff_binary(data)

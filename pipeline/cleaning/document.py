@@ -68,7 +68,9 @@ class ParsedDocument:
     links: list[str] = field(default_factory=list)
     headings: list[Heading] = field(default_factory=list)
     anchors: list[Anchor] = field(default_factory=list)
-    repairs: list[str] = field(default_factory=list)  # what decode/repair changed, e.g. "ftfy", "literal_newlines"
+    repairs: list[str] = field(
+        default_factory=list
+    )  # what decode/repair changed, e.g. "ftfy", "literal_newlines"
 
 
 @dataclass(frozen=True)

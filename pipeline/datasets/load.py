@@ -35,6 +35,9 @@ def table_path(name: str, version: str = "latest", root: str | os.PathLike[str] 
     return folder
 
 
-def load_table(name: str, version: str = "latest", root: str | os.PathLike[str] | None = None) -> pd.DataFrame:
+def load_table(
+    name: str, version: str = "latest", root: str | os.PathLike[str] | None = None
+) -> pd.DataFrame:
     """A table of a published version (`documents`, `sections`, `removed`, …) as a pandas DataFrame."""
-    return ds.dataset(table_path(name, version, root), format="parquet").to_table().to_pandas()
+    frame: pd.DataFrame = ds.dataset(table_path(name, version, root), format="parquet").to_table().to_pandas()
+    return frame

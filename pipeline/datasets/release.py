@@ -49,7 +49,10 @@ def render_dataset_card(manifest: Mapping[str, Any], schemas: Mapping[str, Table
         "",
         "## Tables",
         "",
-        _markdown_table(["table", "rows", "schema"], [(n, manifest["rows"][n], manifest["schemas"][n]) for n in manifest["rows"]]),
+        _markdown_table(
+            ["table", "rows", "schema"],
+            [(n, manifest["rows"][n], manifest["schemas"][n]) for n in manifest["rows"]],
+        ),
     ]
     for name in manifest["rows"]:
         schema = schemas[name]
@@ -61,14 +64,20 @@ def render_dataset_card(manifest: Mapping[str, Any], schemas: Mapping[str, Table
             "",
             _markdown_table(
                 ["column", "type", "nullable", "description"],
-                [(c.name, f"`{c.type}`", "yes" if c.nullable else "no", c.description) for c in schema.columns],
+                [
+                    (c.name, f"`{c.type}`", "yes" if c.nullable else "no", c.description)
+                    for c in schema.columns
+                ],
             ),
         ]
     skipped = manifest.get("skipped", [])
     parts += ["", "## Skipped input files", ""]
     parts += [f"- `{s['source_path']}`: {s['reason']}" for s in skipped] or ["None."]
     counts = manifest.get("counts", {})
-    for title, key in (("Removed spans per rule", "removed_by_rule"), ("Documents per language", "languages")):
+    for title, key in (
+        ("Removed spans per rule", "removed_by_rule"),
+        ("Documents per language", "languages"),
+    ):
         if counts.get(key):
             parts += ["", f"## {title}", "", _markdown_table(["", "count"], sorted(counts[key].items()))]
     parts += [

@@ -1,4 +1,4 @@
-"""Table schemas as data: `schemas/<table>.v<major>.json` to an explicit `pa.Schema`, and validation against it.
+"""Table schemas as data: `schemas/<table>.v<major>.json` to an explicit `pa.Schema`, and validation.
 
 A schema file lists columns with an Arrow type written as pyarrow prints it (`string`, `int64`,
 `date32[day]`, `list<item: string>`, `map<string, string>`, `list<item: struct<language: string,
@@ -189,7 +189,9 @@ def validate(table: pa.Table, schema: TableSchema) -> list[Violation]:
             continue
         column = table.column(spec.name)
         if not column.type.equals(spec.type):
-            violations.append(Violation(name, spec.name, "type", f"is {column.type}, schema says {spec.type}"))
+            violations.append(
+                Violation(name, spec.name, "type", f"is {column.type}, schema says {spec.type}")
+            )
             continue
         if not spec.nullable and column.null_count:
             violations.append(Violation(name, spec.name, "not_null", f"{column.null_count} null values"))

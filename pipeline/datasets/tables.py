@@ -87,7 +87,13 @@ def iter_raw(table: pa.Table) -> Iterator[RawDocument | Skipped]:
         if row["skip_reason"] is None:
             yield RawDocument(row["doc_id"], row["source_path"], row["content"], row["sha256"])
         else:
-            yield Skipped(row["doc_id"], row["source_path"], row["skip_reason"], row["sha256"] or "", row["size_bytes"] or 0)
+            yield Skipped(
+                row["doc_id"],
+                row["source_path"],
+                row["skip_reason"],
+                row["sha256"] or "",
+                row["size_bytes"] or 0,
+            )
 
 
 def parsed_row(doc: ParsedDocument) -> dict[str, Any]:
@@ -122,7 +128,13 @@ def iter_parsed(table: pa.Table) -> Iterator[ParsedDocument | Skipped]:
     """The rows of a parsed table as ParsedDocument or Skipped."""
     for row in table.to_pylist():
         if row["skip_reason"] is not None:
-            yield Skipped(row["doc_id"], row["source_path"], row["skip_reason"], row["sha256"] or "", row["size_bytes"] or 0)
+            yield Skipped(
+                row["doc_id"],
+                row["source_path"],
+                row["skip_reason"],
+                row["sha256"] or "",
+                row["size_bytes"] or 0,
+            )
             continue
         metadata = Metadata(**{name: row[name] for name in METADATA_COLUMNS})
         metadata.tags = row["tags"] or []

@@ -199,7 +199,9 @@ def publish(
         remove_stale_staging(root)
         latest = read_latest(root)
         if latest and read_manifest(root, latest).get("content_hash") == digest:
-            return Release(latest, root / latest, False, digest, rows, f"content equals {latest}; nothing new")
+            return Release(
+                latest, root / latest, False, digest, rows, f"content equals {latest}; nothing new"
+            )
         staging = root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
         staging.mkdir()
         try:

@@ -9,11 +9,12 @@ import dagster as dg
 import pyarrow as pa
 
 from pipeline import __version__
+from pipeline.cleaning.document import RawDocument
 from pipeline.cleaning.formats import parse_document
 from pipeline.cleaning.ingest import walk_seeds
 from pipeline.datasets import release as rel
 from pipeline.datasets.schema import TableSchema, load_schema
-from pipeline.datasets.tables import iter_parsed, iter_raw, parsed_table, raw_table, skipped_of
+from pipeline.datasets.tables import iter_raw, parsed_table, raw_table, skipped_of
 from pipeline.datasets.versions import ReleaseBlocked, publish
 from pipeline.defs.resources import WebcurateSettings
 
@@ -47,7 +48,7 @@ def preview(rows: list[dict[str, Any]], limit: int = 3, chars: int = 400) -> dg.
 
 @dg.asset(group_name=GROUP, kinds={"python", "parquet"})
 def raw_documents(context: dg.AssetExecutionContext, settings: WebcurateSettings) -> dg.Output[pa.Table]:
-    """Every file of the seeds folder as bytes with its sha256; entries that cannot be read are recorded as skipped."""
+    """Every file of the seeds folder as bytes with its sha256; unreadable entries recorded as skipped."""
     table = raw_table(walk_seeds(settings.seeds_path, max_bytes=settings.max_file_bytes))
     context.log.info(f"read {table.num_rows} entries from {settings.seeds_path}")
     return dg.Output(
@@ -63,7 +64,9 @@ def raw_documents(context: dg.AssetExecutionContext, settings: WebcurateSettings
 @dg.asset(group_name=GROUP, kinds={"python", "parquet"})
 def parsed_documents(context: dg.AssetExecutionContext, raw_documents: pa.Table) -> dg.Output[pa.Table]:
     """Decoded, mojibake-repaired documents with metadata and Markdown/HTML reduced to plain body text."""
-    items = [item if not hasattr(item, "data") else parse_document(item) for item in iter_raw(raw_documents)]
+    items = [
+        parse_document(item) if isinstance(item, RawDocument) else item for item in iter_raw(raw_documents)
+    ]
     table = parsed_table(items)
     formats = Counter(row for row in table.column("format").to_pylist() if row)
     encodings = Counter(row for row in table.column("encoding").to_pylist() if row)
@@ -82,8 +85,14 @@ def parsed_documents(context: dg.AssetExecutionContext, raw_documents: pa.Table)
 def input_fingerprint(raw: pa.Table) -> str:
     """A hash of the input listing: every path with its content hash or skip reason."""
     digest = hashlib.sha256()
-    for row in sorted(raw.select(["source_path", "sha256", "skip_reason"]).to_pylist(), key=lambda r: r["source_path"]):
-        digest.update(f"{row['source_path']}\0{row['sha256']}\0{row['skip_reason']}\n".encode("utf-8", "surrogateescape"))
+    for row in sorted(
+        raw.select(["source_path", "sha256", "skip_reason"]).to_pylist(), key=lambda r: r["source_path"]
+    ):
+        digest.update(
+            f"{row['source_path']}\0{row['sha256']}\0{row['skip_reason']}\n".encode(
+                "utf-8", "surrogateescape"
+            )
+        )
     return digest.hexdigest()
 
 
@@ -95,7 +104,7 @@ def input_fingerprint(raw: pa.Table) -> str:
             "schema_valid",
             asset="curated_dataset",
             blocking=True,
-            description="Every release table matches its schema in schemas/ (columns, types, nulls, constraints).",
+            description="Every release table matches its schema in schemas/ (columns, types, nulls, values).",
         )
     ],
 )
@@ -105,7 +114,7 @@ def curated_dataset(
     raw_documents: pa.Table,
     parsed_documents: pa.Table,
 ) -> Iterator[dg.AssetCheckResult | dg.MaterializeResult]:  # type: ignore[type-arg]
-    """The versioned release under output/curated/: schema-checked, written to staging, renamed into place, LATEST last."""
+    """The versioned release in output/curated/: schema-checked, staged, renamed into place, LATEST last."""
     schemas = {name: load_schema(settings.schemas_path, name) for name in rel.RELEASE_TABLES}
     document_rows = rel.documents_rows(parsed_documents)
     tables = {"documents": rel.table_from_rows(document_rows, schemas["documents"])}

@@ -1,4 +1,4 @@
-"""Settings and storage: a Dagster resource with defaults, overridable by WEBCURATE_* environment variables."""
+"""Settings and storage: a Dagster resource with defaults, overridable by WEBCURATE_* variables."""
 
 from __future__ import annotations
 
@@ -84,5 +84,7 @@ class ArrowParquetIOManager(dg.ConfigurableIOManager):  # type: ignore[type-arg]
         """Read the upstream asset's table."""
         path = self._path(context.asset_key, context.instance)
         if not path.exists():
-            raise FileNotFoundError(f"{path} is missing: materialize {context.asset_key.to_user_string()} first")
+            raise FileNotFoundError(
+                f"{path} is missing: materialize {context.asset_key.to_user_string()} first"
+            )
         return pq.read_table(path)

@@ -17,7 +17,7 @@ from pipeline.cleaning.formats.html import looks_like_html, parse_html
 from pipeline.cleaning.formats.markdown import MarkdownText, render_markdown
 from pipeline.cleaning.formats.metadata import build_metadata
 
-__all__ = ["parse_document", "parse_text", "looks_like_markdown", "tidy_plain_text", "split_title_line"]
+__all__ = ["looks_like_markdown", "parse_document", "parse_text", "split_title_line", "tidy_plain_text"]
 
 # Markup only Markdown writes; two different kinds make a body Markdown rather than a text dump.
 MARKDOWN_SIGNALS: tuple[re.Pattern[str], ...] = (
@@ -144,4 +144,3 @@ def parse_document(raw: RawDocument) -> ParsedDocument | Skipped:
         anchors=rendered.anchors,
         repairs=(["mojibake"] if mojibake_fixed else []) + repairs,
     )
-

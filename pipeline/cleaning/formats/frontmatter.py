@@ -1,4 +1,4 @@
-"""Split leading metadata from a body: Hugo TOML (`+++`), YAML (`---`) front matter, `Key: value` header lines."""
+"""Split leading metadata from a body: TOML (`+++`) or YAML (`---`) front matter, or `Key: value` lines."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class _BoundedLoader(yaml.SafeLoader):
 def _yaml_fields(text: str) -> dict[str, Any]:
     """Parse YAML front matter safely, refusing alias bombs."""
     try:
-        value = yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 - a SafeLoader subclass
+        value = yaml.load(text, Loader=_BoundedLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""

@@ -1,4 +1,4 @@
-"""HTML pages through trafilatura: main content as Markdown (headings, lists, links kept) plus page metadata."""
+"""HTML pages through trafilatura: main content as Markdown (headings, lists, links kept) and metadata."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ import trafilatura
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
-HTML_START = re.compile(r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)", re.IGNORECASE | re.DOTALL)
+HTML_START = re.compile(
+    r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)", re.IGNORECASE | re.DOTALL
+)
 HTML_TAGS = re.compile(r"<(?:head|body|div|p|article|meta|title)\b", re.IGNORECASE)
 
 # trafilatura settings: comments are not the article; formatting and links feed our Markdown renderer,

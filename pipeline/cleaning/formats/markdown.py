@@ -129,8 +129,11 @@ def render_inline(children: list[Token], links: list[str]) -> tuple[str, list[in
                 parts.append(CUT)
             continue
         if kind == "text":
-            parts.append(STRAY_STRONG.sub("", token.content) if "*" in token.content or "__" in token.content
-                         else token.content)
+            parts.append(
+                STRAY_STRONG.sub("", token.content)
+                if "*" in token.content or "__" in token.content
+                else token.content
+            )
         elif kind == "code_inline":
             parts.append(token.content)
         elif kind in ("softbreak", "hardbreak"):

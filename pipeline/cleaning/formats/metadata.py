@@ -103,8 +103,8 @@ def build_metadata(fields: Mapping[str, Any]) -> Metadata:
         tags=as_list(first(TAG_KEYS)),
     )
     category = first(CATEGORY_KEYS)
-    metadata.category = as_list(category)[0] if isinstance(category, (list, tuple)) and category else as_text(
-        category
+    metadata.category = (
+        as_list(category)[0] if isinstance(category, (list, tuple)) and category else as_text(category)
     )
     source = as_text(first(SOURCE_KEYS))
     # "Source: https://…" names the page, not the publication.

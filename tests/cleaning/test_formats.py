@@ -1,0 +1,230 @@
+"""Format sniffing and parsing: front matter, header lines, Markdown, HTML and plain text."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from pipeline.cleaning.document import Skipped
+from pipeline.cleaning.formats import looks_like_markdown, parse_document, split_title_line
+from pipeline.cleaning.formats.frontmatter import FrontMatterError, split_front_matter
+from pipeline.cleaning.formats.markdown import render_markdown
+from tests.cleaning.helpers import parse_bytes, parse_seed, raw_from_bytes
+from tests.conftest import load_gold, normalise_ws
+
+# must_drop snippets that are markup or metadata (the parser's job); the rest is boilerplate (cleaning's job).
+MARKUP = (
+    "[[",
+    "]]",
+    "**",
+    "## ",
+    "+++",
+    "title = ",
+    "<br",
+    "yt-timestamp",
+    "[00:",
+    "](",
+    "From: ",
+    "videoId",
+    "databases .",
+    "Source: ",
+    "Category: ",
+    "Date: ",
+    "Title: ",
+)
+
+
+# --- the samples against the gold -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry", load_gold(), ids=lambda e: e["file"][:3])
+def test_sample_metadata_matches_the_gold(entry: dict[str, Any]) -> None:
+    parsed = parse_seed(entry["file"])
+    meta = parsed.metadata
+    for key, expected in entry["metadata"].items():
+        actual = meta.published.isoformat() if key == "published" and meta.published else getattr(meta, key)
+        assert actual == expected, key
+
+
+@pytest.mark.parametrize("entry", load_gold(), ids=lambda e: e["file"][:3])
+def test_sample_markup_is_gone_from_the_body(entry: dict[str, Any]) -> None:
+    text = normalise_ws(parse_seed(entry["file"]).text)
+    markup = [s for s in entry["must_drop"] if s.startswith(MARKUP)]
+    for snippet in [*markup, "](http", "<a ", "+++", "---"]:
+        assert normalise_ws(snippet) not in text, snippet
+
+
+@pytest.mark.parametrize("entry", load_gold(), ids=lambda e: e["file"][:3])
+def test_sample_article_text_survives_parsing(entry: dict[str, Any]) -> None:
+    text = normalise_ws(parse_seed(entry["file"]).text)
+    for snippet in entry["must_keep"]:
+        assert normalise_ws(snippet) in text, snippet
+
+
+def test_sample_002_video_id_and_source_become_metadata() -> None:
+    parsed = parse_seed("002_7b0ba32dec95328d.txt")
+    assert parsed.metadata.extra == {"videoId": "ifA0ZRiOmx0"}
+    assert parsed.metadata.source_name == "acquiredfm"
+    assert not parsed.text.startswith("From")
+    assert "databases." in parsed.text and "databases ." not in parsed.text
+    assert [a.seconds for a in parsed.anchors[:3]] == [6, 8, 20]
+    first = parsed.anchors[0]
+    assert parsed.text[: first.offset].endswith("alongside computing and databases")
+
+
+def test_sample_001_front_matter_keys_land_in_columns_or_extra() -> None:
+    parsed = parse_seed("001_ca23b936812034eb.txt")
+    assert parsed.format == "markdown" and parsed.metadata_format == "toml"
+    assert parsed.metadata.published == dt.date(2020, 9, 1)
+    assert parsed.metadata.extra == {"image": "/images/180319-bezos.jpg", "type": "featured"}
+    assert "https://blog.aboutamazon.com/" in parsed.links
+    assert "to continue to grow at 16% annually" in parsed.text  # t[o continue …](…)
+    assert "announced it was launching the re:Mars event" in parsed.text  # [announced ](…)it
+    assert parsed.headings[0].text == "A love-hate relationship"
+
+
+def test_sample_003_header_lines_leave_the_body() -> None:
+    parsed = parse_seed("003_901500bd3f397282.txt")
+    assert parsed.metadata_format == "header_lines"
+    assert parsed.text.startswith("Amazon's AI and machine learning initiatives")
+    assert "AI/ML Services:\n1. Core Services\n   - SageMaker" in parsed.text
+
+
+def test_sample_000_title_line_leaves_the_body_and_004_has_none() -> None:
+    assert parse_seed("000_053669e5178234e8.txt").text.startswith("In an unexpected turn of events")
+    german = parse_seed("004_a96622498b1f3992.txt")
+    assert german.metadata.title is None
+    assert german.text.startswith("Im kürzlich veröffentlichten")
+
+
+# --- front matter and header lines -------------------------------------------------------------
+
+
+def test_yaml_front_matter_with_lists_and_dates() -> None:
+    parsed = parse_bytes(
+        b"---\ntitle: A note\ndate: 2023-05-06\ntags: [ml, aws]\nauthor: Jane Roe\nrating: 4\n---\n\n"
+        b"# Heading\n\nSome **bold** text with a [link](https://example.com).\n"
+    )
+    meta = parsed.metadata
+    assert (meta.title, meta.published, meta.tags, meta.author) == (
+        "A note",
+        dt.date(2023, 5, 6),
+        ["ml", "aws"],
+        "Jane Roe",
+    )
+    assert meta.extra == {"rating": "4"}
+    assert parsed.text == "Heading\n\nSome bold text with a link."
+    assert parsed.links == ["https://example.com"]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("+++\ntitle = 'x'\nbody never closes\n", "never closed"),
+        ("+++\ntitle = = 'x'\n+++\nbody\n", "invalid TOML"),
+        ("---\ntitle: [unclosed\n---\nbody\n", "invalid YAML"),
+        ("---\n- a\n- b\n---\nbody\n", "not a mapping"),
+        (
+            "---\na: &a [x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\nc: &c ["
+            + ", ".join(["*b"] * 60)
+            + "]\n---\nx\n",
+            "aliases",
+        ),
+    ],
+)
+def test_broken_front_matter_is_a_clear_error(text: str, message: str) -> None:
+    with pytest.raises(FrontMatterError, match=message):
+        split_front_matter(text)
+
+
+def test_broken_front_matter_skips_the_file_with_its_reason() -> None:
+    result = parse_document(raw_from_bytes(b"+++\ntitle = = 'x'\n+++\nbody\n"))
+    assert isinstance(result, Skipped)
+    assert result.reason.startswith("invalid TOML front matter")
+
+
+def test_front_matter_only_is_skipped_as_bodiless() -> None:
+    result = parse_document(raw_from_bytes(b"---\ntitle: only metadata\n---\n"))
+    assert isinstance(result, Skipped) and result.reason == "no body text after parsing"
+
+
+def test_header_lines_are_case_insensitive_and_need_a_block() -> None:
+    split = split_front_matter("SOURCE: https://ex.com/a\ndate: 2024-01-02\n\nBody text here.")
+    assert split.kind == "header_lines"
+    assert split.fields == {"source": "https://ex.com/a", "date": "2024-01-02"}
+    prose = split_front_matter("Title: of this sentence is odd but it is prose\nand it goes on.")
+    assert prose.kind is None
+
+
+# --- Markdown rendering --------------------------------------------------------------------------
+
+
+def test_wiki_links_become_their_label_or_target() -> None:
+    rendered = render_markdown("See [[notes/amazon | Amazon's business]] and [[aws]] for more.")
+    assert rendered.text == "See Amazon's business and aws for more."
+    assert rendered.links == ["wiki:notes/amazon", "wiki:aws"]
+
+
+def test_setext_and_atx_headings_are_lines_with_levels() -> None:
+    rendered = render_markdown("Intro\n=====\n\ntext\n\n### Deep **bold** one\n\nmore")
+    assert rendered.text == "Intro\n\ntext\n\nDeep bold one\n\nmore"
+    assert [(h.text, h.level) for h in rendered.headings] == [("Intro", 1), ("Deep bold one", 3)]
+
+
+def test_lists_quotes_and_code_keep_their_text() -> None:
+    rendered = render_markdown(
+        "> quoted *words*\n\n* one\n* two\n  * nested\n\n1. first\n2. second\n\n```\ncode()\n```"
+    )
+    assert rendered.text == "quoted words\n\n- one\n- two\n  - nested\n\n1. first\n2. second\n\ncode()"
+
+
+def test_unmatched_strong_markers_and_inline_html_go() -> None:
+    rendered = render_markdown("the [**re:Mars **](https://x.y)event <br/> starts <span>now</span>.")
+    assert rendered.text == "the re:Mars event starts now."
+
+
+def test_markdown_is_told_from_a_text_dump() -> None:
+    assert looks_like_markdown("# Title\n\nSee [this](https://a.b).")
+    assert not looks_like_markdown("AI/ML Services:\n1. Core Services\n   - SageMaker\n   - Rekognition\n")
+
+
+def test_title_line_needs_to_stand_alone_and_read_like_a_title() -> None:
+    assert split_title_line("My Title?\n\nBody paragraph.") == ("My Title?", "Body paragraph.")
+    assert split_title_line("A sentence that ends.\n\nBody.")[0] is None
+    assert split_title_line("Only one block")[0] is None
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+PAGE = b"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>Site | Big Title</title>
+<meta name="author" content="Jane Roe"><meta property="og:url" content="https://ex.com/a">
+<meta name="description" content="What the article is about."></head><body>
+<nav><a href="/">Home</a> | <a href="/news">News</a></nav>
+<article><h1>Big Title</h1>
+<p>First paragraph of the article with <a href="https://x.org">a link</a> and <b>bold</b> words,
+long enough to count as text.</p>
+<h2>Second part</h2>
+<p>Another paragraph with quite a few words in it, so that it looks like an article body.</p>
+</article><footer>Copyright 2024 Example Inc. All rights reserved.</footer></body></html>"""
+
+
+def test_html_goes_through_trafilatura_with_metadata() -> None:
+    parsed = parse_bytes(PAGE, "page.html")
+    assert parsed.format == "html" and parsed.metadata_format == "html_meta"
+    assert parsed.metadata.title == "Big Title"
+    assert (parsed.metadata.author, parsed.metadata.url) == ("Jane Roe", "https://ex.com/a")
+    assert parsed.metadata.published is None  # no date guessed from the copyright footer
+    assert parsed.text.startswith("First paragraph of the article with a link and bold words")
+    assert "Second part\n\nAnother paragraph" in parsed.text
+    assert "Home" not in parsed.text and "Copyright" not in parsed.text
+    assert [(h.text, h.level) for h in parsed.headings] == [("Second part", 2)]
+    assert parsed.links == ["https://x.org"]
+
+
+def test_html_without_content_is_skipped() -> None:
+    result = parse_document(
+        raw_from_bytes(b"<html><head><script>var a=1;</script></head><body></body></html>")
+    )
+    assert isinstance(result, Skipped) and "no body text" in result.reason

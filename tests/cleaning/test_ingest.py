@@ -1,0 +1,56 @@
+"""Walking the seeds folder: regular files read, everything else recorded with a reason."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.cleaning.document import RawDocument, Skipped
+from pipeline.cleaning.ingest import make_doc_id, walk_seeds
+
+
+def test_walk_is_recursive_sorted_and_ids_are_stable(tmp_path: Path) -> None:
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "two.txt").write_text("two")
+    (tmp_path / "a.txt").write_text("one")
+    (tmp_path / ".hidden").write_text("editor droppings")
+    items = list(walk_seeds(tmp_path))
+    assert [i.source_path for i in items] == ["a.txt", "b/two.txt"]
+    assert all(isinstance(i, RawDocument) for i in items)
+    assert items[1].doc_id == make_doc_id("b/two.txt") == make_doc_id("b/two.txt")
+    assert len({i.doc_id for i in items}) == 2
+
+
+def test_symlinks_fifos_and_oversized_files_are_recorded_not_read(tmp_path: Path) -> None:
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("secret outside the seeds folder")
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    (seeds / "link.txt").symlink_to(outside)
+    (seeds / "up").symlink_to("..")
+    (seeds / "dangling.txt").symlink_to(seeds / "missing")
+    os.mkfifo(seeds / "pipe.txt")
+    (seeds / "big.txt").write_bytes(b"x" * 2048)
+    items = {i.source_path: i for i in walk_seeds(seeds, max_bytes=1024)}
+    assert set(items) == {"big.txt", "dangling.txt", "link.txt", "pipe.txt", "up"}
+    assert all(isinstance(i, Skipped) for i in items.values())
+    assert items["link.txt"].reason == "symlink (not followed)"  # type: ignore[union-attr]
+    assert items["up"].reason == "symlink (not followed)"  # type: ignore[union-attr]
+    assert items["pipe.txt"].reason == "not a regular file"  # type: ignore[union-attr]
+    assert "too large" in items["big.txt"].reason  # type: ignore[union-attr]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files whatever their mode")
+def test_unreadable_file_is_recorded(tmp_path: Path) -> None:
+    path = tmp_path / "locked.txt"
+    path.write_text("x")
+    path.chmod(0)
+    (item,) = walk_seeds(tmp_path)
+    assert isinstance(item, Skipped) and item.reason.startswith("unreadable")
+
+
+def test_missing_seeds_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        list(walk_seeds(tmp_path / "nope"))

@@ -1,0 +1,127 @@
+"""The asset graph materialized with dagster.materialize into temporary folders."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import pandas as pd
+import pytest
+
+from pipeline.definitions import defs
+from pipeline.defs import assets
+from pipeline.defs.resources import ArrowParquetIOManager, WebcurateSettings, settings_from_env
+from tests.conftest import REPO, SEEDS, load_gold
+
+ASSETS = [assets.raw_documents, assets.parsed_documents, assets.curated_dataset]
+
+
+def materialize(
+    tmp: Path, seeds: Path = SEEDS, schemas: Path = REPO / "schemas"
+) -> dg.ExecuteInProcessResult:
+    settings = WebcurateSettings(
+        seeds_dir=str(seeds), output_dir=str(tmp / "output"), schemas_dir=str(schemas)
+    )
+    return dg.materialize(
+        ASSETS,
+        resources={"settings": settings, "io_manager": ArrowParquetIOManager(base_dir=str(tmp / "io"))},
+        raise_on_error=False,
+    )
+
+
+def release_meta(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
+    (event,) = result.asset_materializations_for_node("curated_dataset")
+    return {key: getattr(value, "value", value) for key, value in event.metadata.items()}
+
+
+def test_definitions_load_with_every_asset_and_the_check() -> None:
+    keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+    assert {"raw_documents", "parsed_documents", "curated_dataset"} <= keys
+    checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
+    assert "schema_valid" in checks
+
+
+def test_graph_publishes_the_samples_matching_the_gold(tmp_path: Path) -> None:
+    result = materialize(tmp_path)
+    assert result.success
+    meta = release_meta(result)
+    assert (meta["version"], meta["published"], meta["rows_documents"]) == ("v0001", True, 5)
+    docs = pd.read_parquet(tmp_path / "output" / "curated" / "v0001" / "documents").set_index("source_path")
+    for entry in load_gold():
+        row = docs.loc[entry["file"]]
+        for key, expected in entry["metadata"].items():
+            actual = row[key].isoformat() if key == "published" else row[key]
+            assert (list(actual) if key == "tags" else actual) == expected, (entry["file"], key)
+    assert dict(docs.loc["002_7b0ba32dec95328d.txt", "extra"])["videoId"] == "ifA0ZRiOmx0"
+    check = result.get_asset_check_evaluations()
+    assert [(c.check_name, c.passed) for c in check] == [("schema_valid", True)]
+
+
+def test_rerun_publishes_nothing_and_a_changed_seed_a_new_version(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    assert release_meta(materialize(tmp_path, seeds))["version"] == "v0001"
+    again = release_meta(materialize(tmp_path, seeds))
+    assert (again["version"], again["published"]) == ("v0001", False)
+    with (seeds / "004_a96622498b1f3992.txt").open("a", encoding="utf-8") as handle:
+        handle.write("\nEin weiterer Absatz über Amazons Pläne für das kommende Jahr.\n")
+    changed = release_meta(materialize(tmp_path, seeds))
+    assert (changed["version"], changed["published"]) == ("v0002", True)
+    assert (tmp_path / "output" / "curated" / "LATEST").read_text().strip() == "v0002"
+
+
+def test_bad_files_are_recorded_as_skipped_and_the_run_goes_on(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    (seeds / "empty.txt").write_bytes(b"")
+    (seeds / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    result = materialize(tmp_path, seeds)
+    assert result.success and release_meta(result)["rows_documents"] == 5
+    manifest = json.loads((tmp_path / "output" / "curated" / "v0001" / "manifest.json").read_text())
+    assert manifest["skipped"] == [
+        {"source_path": "empty.txt", "reason": "empty file"},
+        {"source_path": "image.html", "reason": "binary file (png image)"},
+    ]
+    assert manifest["counts"] == {"seen": 7, "curated": 5, "skipped": 2}
+
+
+def test_a_schema_violation_blocks_the_release_and_keeps_latest(tmp_path: Path) -> None:
+    assert materialize(tmp_path).success
+    # A stricter schema that the samples break: every text must be shorter than 3,000 characters.
+    strict = tmp_path / "schemas"
+    shutil.copytree(REPO / "schemas", strict)
+    spec = json.loads((strict / "documents.v1.json").read_text())
+    for column in spec["columns"]:
+        if column["name"] == "n_chars":
+            column["constraints"]["max"] = 3000
+    (strict / "documents.v1.json").write_text(json.dumps(spec))
+    latest = tmp_path / "output" / "curated" / "LATEST"
+    before = latest.read_text()
+    result = materialize(tmp_path, schemas=strict)
+    assert not result.success
+    (evaluation,) = result.get_asset_check_evaluations()
+    assert (evaluation.check_name, evaluation.passed) == ("schema_valid", False)
+    assert "documents.n_chars: max: above 3000" in evaluation.metadata["details"].value  # type: ignore[attr-defined]
+    assert latest.read_text() == before
+    assert sorted(p.name for p in latest.parent.iterdir() if not p.name.startswith(".")) == [
+        "LATEST",
+        "v0001",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("environ", "expected"),
+    [
+        ({}, ("seeds", "output")),
+        ({"WEBCURATE_SEEDS_DIR": "/data/in", "WEBCURATE_OUTPUT_DIR": "/data/out"}, ("/data/in", "/data/out")),
+    ],
+)
+def test_settings_default_and_follow_the_environment(
+    environ: dict[str, str], expected: tuple[str, str]
+) -> None:
+    settings = settings_from_env(environ)
+    assert (settings.seeds_dir, settings.output_dir) == expected
+    assert settings.release_root == Path(expected[1]) / "curated"

@@ -1,0 +1,88 @@
+"""The repository's shape: seeds byte for byte, the gold copy, and the pure-logic/wiring boundary."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import GOLD_FILE, REPO, SEEDS
+
+SHARED = REPO.parent / "shared"
+# sha256 of the five sample documents as the team shares them in ../shared/seeds/.
+SEED_SHA256 = {
+    "000_053669e5178234e8.txt": "9f993e632b8898bd70fd3ef82144e8bef91b3f7fb07f101e7fb9931d745e9077",
+    "001_ca23b936812034eb.txt": "6ce2e9237585a811da215d48fc3af5a75ba6b19f940e083df1ec3a750291ca74",
+}
+# Modules allowed to import dagster: the wiring layer.
+DAGSTER_LAYER = ("pipeline/defs/", "pipeline/definitions.py", "pipeline/cli.py")
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_seeds_are_the_shared_samples_byte_for_byte() -> None:
+    names = sorted(p.name for p in SEEDS.iterdir())
+    assert len(names) == 5
+    for name, digest in SEED_SHA256.items():
+        assert sha256(SEEDS / name) == digest
+    if (SHARED / "seeds").is_dir():
+        assert names == sorted(p.name for p in (SHARED / "seeds").iterdir())
+        for name in names:
+            assert sha256(SEEDS / name) == sha256(SHARED / "seeds" / name), name
+
+
+def test_gold_copy_equals_the_shared_gold() -> None:
+    shared_gold = SHARED / "gold" / "seeds.json"
+    if not shared_gold.exists():
+        pytest.skip("../shared is not beside this checkout")
+    assert GOLD_FILE.read_bytes() == shared_gold.read_bytes()
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Top-level names of every module a Python file imports."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_only_the_wiring_layer_imports_dagster() -> None:
+    offenders = []
+    checked = 0
+    for path in sorted((REPO / "pipeline").rglob("*.py")):
+        relative = path.relative_to(REPO).as_posix()
+        if relative.startswith(DAGSTER_LAYER):
+            continue
+        checked += 1
+        if "dagster" in imported_modules(path):
+            offenders.append(relative)
+    assert checked >= 10  # the pure modules were really looked at
+    assert offenders == []
+
+
+def test_the_boundary_check_sees_a_dagster_import(tmp_path: Path) -> None:
+    module = tmp_path / "leak.py"
+    module.write_text("def f():\n    from dagster import asset\n    return asset\n")
+    assert "dagster" in imported_modules(module)
+
+
+def test_workspace_and_pyproject_name_the_same_module() -> None:
+    workspace = yaml.safe_load((REPO / "workspace.yaml").read_text())
+    module = workspace["load_from"][0]["python_module"]["module_name"]
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text())
+    assert pyproject["tool"]["dagster"]["module_name"] == module == "pipeline.definitions"
+
+
+def test_dagster_home_settings_turn_telemetry_off() -> None:
+    settings = yaml.safe_load((REPO / ".dagster" / "dagster.yaml").read_text())
+    assert settings["telemetry"]["enabled"] is False
