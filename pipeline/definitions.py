@@ -8,6 +8,6 @@ from pipeline.defs import assets
 from pipeline.defs.resources import ArrowParquetIOManager, settings_from_env
 
 defs = dg.Definitions(
-    assets=[assets.raw_documents, assets.parsed_documents, assets.curated_dataset],
+    assets=assets.ASSETS,
     resources={"settings": settings_from_env(), "io_manager": ArrowParquetIOManager()},
 )

@@ -68,7 +68,7 @@ FTFY_CONFIG = ftfy.TextFixerConfig(
     uncurl_quotes=False,
     fix_line_breaks=False,
     fix_surrogates=True,
-    remove_control_chars=True,
+    remove_control_chars=False,  # a control character may be intentional; binary is refused before this
     normalization="NFC",
     explain=False,
 )
@@ -157,14 +157,42 @@ def normalise_newlines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
 
 
+# UTF-8 read through a single-byte codec turns every multi-byte character into a lead-byte character
+# (bytes C2-F4) followed by continuation-byte characters (bytes 80-BF), as that codec decodes them.
+# Text without such a pair cannot be that kind of mojibake: the pre-guard in front of ftfy's
+# thorough (and 400 times slower) badness test.
+MOJIBAKE_CODECS = ("latin-1", "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "mac_roman",
+                   "cp437", "cp850", "cp866", "koi8_r", "iso8859_2")
+
+
+def _byte_chars(low: int, high: int) -> str:
+    """Every character that one of MOJIBAKE_CODECS decodes a byte in [low, high] to."""
+    chars = {bytes([b]).decode(c, errors="ignore") for c in MOJIBAKE_CODECS for b in range(low, high + 1)}
+    return "".join(sorted(ch for ch in chars if ch and not ch.isascii()))
+
+
+# Besides such pairs: C1 controls (cp1252 text read as latin-1), "Ã"/"Â" before a space that lost its
+# no-break byte ("voilÃ  le"), and a lead character before a replacement character ("SlovenÄ\ufffdina").
+MOJIBAKE_HINT = re.compile(
+    f"[{re.escape(_byte_chars(0xC2, 0xF4))}][{re.escape(_byte_chars(0x80, 0xBF))}\ufffd]"
+    "|[\x80-\x9f]|[ÃÂ][ \xa0]"
+)
+
+# "Â" before a no-break space is what UTF-8 NBSP looks like through cp1252, but also how a romanised
+# name may be written ("MISUTÂ AJIKKO"); alone, it is too weak a signal to rewrite text for.
+AMBIGUOUS_NBSP = "Â\xa0"
+
+
 def could_be_mojibake(text: str) -> bool:
     """Cheap guard: ASCII cannot be mojibake, and ftfy's own badness test spots the usual sequences."""
-    return not text.isascii() and is_bad(text)
+    if text.isascii() or not MOJIBAKE_HINT.search(text) or not is_bad(text):
+        return False
+    return AMBIGUOUS_NBSP not in text or text.count(AMBIGUOUS_NBSP) > 1 or is_bad(text.replace(AMBIGUOUS_NBSP, " "))
 
 
-def repair_mojibake(text: str) -> tuple[str, bool]:
+def repair_mojibake(text: str, *, guard: bool = True) -> tuple[str, bool]:
     """Repair mojibake with ftfy behind the cheap guard; the flag says whether anything changed."""
-    if not could_be_mojibake(text):
+    if guard and not could_be_mojibake(text):
         return _nfc(text), False
     fixed = ftfy.fix_text(text, config=FTFY_CONFIG)
     return fixed, fixed != _nfc(text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -9,7 +10,8 @@ import pyarrow as pa
 
 from pipeline.datasets.schema import TableSchema
 
-RELEASE_TABLES = ("documents",)
+RELEASE_TABLES = ("documents", "sections", "removed")
+LANGUAGE_COLUMNS = ("language", "language_score", "needs_translation", "translated_text")
 
 
 def table_from_rows(rows: Sequence[Mapping[str, Any]], schema: TableSchema) -> pa.Table:
@@ -18,16 +20,36 @@ def table_from_rows(rows: Sequence[Mapping[str, Any]], schema: TableSchema) -> p
     return pa.Table.from_pylist([{name: row.get(name) for name in arrow.names} for row in rows], schema=arrow)
 
 
-def documents_rows(parsed: pa.Table) -> list[dict[str, Any]]:
-    """Release rows of the `documents` table from the curated documents (skipped rows left out)."""
-    rows = []
-    for row in parsed.filter(parsed.column("skip_reason").is_null()).to_pylist():
-        row["n_chars"] = len(row["text"])
-        row["n_words"] = len(row["text"].split())
-        row["extra"] = row["extra"] or []
-        rows.append(row)
-    rows.sort(key=lambda r: r["source_path"])
-    return rows
+def release_rows(clean: pa.Table, sections: pa.Table, languages: pa.Table) -> dict[str, list[dict[str, Any]]]:
+    """Rows of the release tables: documents (sorted by path), their sections and their removed spans."""
+    language_of: dict[tuple[str, int | None], dict[str, Any]] = {
+        (row["doc_id"], row["section_index"]): row for row in languages.to_pylist()
+    }
+    sections_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in sections.to_pylist():
+        sections_of[row["doc_id"]].append(row)
+    curated = clean.filter(clean.column("skip_reason").is_null()).to_pylist()
+    documents, section_rows, removed_rows = [], [], []
+    for row in sorted(curated, key=lambda r: r["source_path"]):
+        doc_id = row["doc_id"]
+        language = language_of[(doc_id, None)]
+        spans = row.pop("removed") or []
+        documents.append(
+            {
+                **row,
+                "extra": row["extra"] or [],
+                "n_chars": len(row["text"]),
+                "n_words": len(row["text"].split()),
+                "n_sections": len(sections_of[doc_id]),
+                "n_removed": len(spans),
+                **{name: language[name] for name in (*LANGUAGE_COLUMNS, "languages")},
+            }
+        )
+        for section in sections_of[doc_id]:
+            tag = language_of[(doc_id, section["section_index"])]
+            section_rows.append({**section, **{name: tag[name] for name in LANGUAGE_COLUMNS}})
+        removed_rows.extend({"doc_id": doc_id, **span} for span in spans)
+    return {"documents": documents, "sections": section_rows, "removed": removed_rows}
 
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -7,7 +7,17 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.cleaning.document import Anchor, Heading, Metadata, ParsedDocument, RawDocument, Skipped
+from pipeline.cleaning.curate import CleanDocument, Tagged
+from pipeline.cleaning.document import (
+    Anchor,
+    Heading,
+    Metadata,
+    ParsedDocument,
+    RawDocument,
+    RemovedSpan,
+    Section,
+    Skipped,
+)
 
 RAW_SCHEMA = pa.schema(
     [
@@ -44,6 +54,55 @@ PARSED_SCHEMA = pa.schema(
         pa.field("headings", pa.list_(pa.struct([("text", pa.string()), ("level", pa.int8())]))),
         pa.field("anchors", pa.list_(pa.struct([("offset", pa.int64()), ("seconds", pa.int64())]))),
         pa.field("skip_reason", pa.string()),
+    ]
+)
+
+REMOVED_SPAN = pa.struct(
+    [
+        ("rule", pa.string()),
+        ("rule_group", pa.string()),
+        ("text", pa.string()),
+        ("char_start", pa.int64()),
+        ("char_end", pa.int64()),
+        ("line_start", pa.int32()),
+        ("line_end", pa.int32()),
+    ]
+)
+# A parsed document after boilerplate removal: `text` is the clean body, `removed` what left it.
+CLEAN_SCHEMA = PARSED_SCHEMA.insert(
+    PARSED_SCHEMA.get_field_index("skip_reason"), pa.field("removed", pa.list_(REMOVED_SPAN))
+).insert(PARSED_SCHEMA.get_field_index("skip_reason") + 1, pa.field("removed_chars", pa.int64()))
+CLEAN_SCHEMA = CLEAN_SCHEMA.insert(
+    CLEAN_SCHEMA.get_field_index("author") + 1, pa.field("author_source", pa.string())
+)
+
+SECTIONS_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("section_index", pa.int32(), nullable=False),
+        pa.field("heading", pa.string()),
+        pa.field("level", pa.int32()),
+        pa.field("parent_index", pa.int32()),
+        pa.field("text", pa.string()),
+        pa.field("char_start", pa.int64()),
+        pa.field("char_end", pa.int64()),
+        pa.field("n_chars", pa.int64()),
+        pa.field("n_words", pa.int64()),
+        pa.field("start_time", pa.int64()),
+    ]
+)
+
+LANGUAGE_SHARE = pa.struct([("language", pa.string()), ("share", pa.float64())])
+# One row per document (section_index null) and one per section.
+LANGUAGE_SCHEMA = pa.schema(
+    [
+        pa.field("doc_id", pa.string(), nullable=False),
+        pa.field("section_index", pa.int32()),
+        pa.field("language", pa.string()),
+        pa.field("language_score", pa.float64()),
+        pa.field("languages", pa.list_(LANGUAGE_SHARE)),
+        pa.field("needs_translation", pa.bool_()),
+        pa.field("translated_text", pa.string()),
     ]
 )
 
@@ -116,6 +175,111 @@ def parsed_row(doc: ParsedDocument) -> dict[str, Any]:
         "anchors": [{"offset": a.offset, "seconds": a.seconds} for a in doc.anchors],
         "skip_reason": None,
     }
+
+
+def clean_row(item: CleanDocument) -> dict[str, Any]:
+    """A cleaned document as a row of CLEAN_SCHEMA."""
+    return {
+        **parsed_row(item.doc),
+        "author_source": item.author_source,
+        "removed": [span_row(span) for span in item.removed],
+        "removed_chars": item.removed_chars,
+    }
+
+
+def span_row(span: RemovedSpan) -> dict[str, Any]:
+    """A removed span as a struct value."""
+    return {
+        "rule": span.rule,
+        "rule_group": span.rule_group,
+        "text": span.text,
+        "char_start": span.char_start,
+        "char_end": span.char_end,
+        "line_start": span.line_start,
+        "line_end": span.line_end,
+    }
+
+
+def clean_table(items: Iterable[CleanDocument | Skipped]) -> pa.Table:
+    """Cleaned documents and skipped entries as one table."""
+    rows = [clean_row(i) if isinstance(i, CleanDocument) else _skipped_row(i) for i in items]
+    return pa.Table.from_pylist(rows, schema=CLEAN_SCHEMA)
+
+
+def section_rows(doc_id: str, sections: Iterable[Section]) -> list[dict[str, Any]]:
+    """The rows of SECTIONS_SCHEMA for one document."""
+    return [
+        {
+            "doc_id": doc_id,
+            "section_index": s.section_index,
+            "heading": s.heading,
+            "level": s.level,
+            "parent_index": s.parent_index,
+            "text": s.text,
+            "char_start": s.char_start,
+            "char_end": s.char_end,
+            "n_chars": s.n_chars,
+            "n_words": s.n_words,
+            "start_time": s.start_time,
+        }
+        for s in sections
+    ]
+
+
+def iter_sections(table: pa.Table) -> Iterator[tuple[str, list[Section]]]:
+    """(doc_id, sections in order) for every document of a sections table, in table order."""
+    current: str | None = None
+    group: list[Section] = []
+    for row in table.to_pylist():
+        if row["doc_id"] != current:
+            if current is not None:
+                yield current, group
+            current, group = row["doc_id"], []
+        group.append(
+            Section(
+                section_index=row["section_index"],
+                heading=row["heading"],
+                level=row["level"],
+                parent_index=row["parent_index"],
+                char_start=row["char_start"],
+                char_end=row["char_end"],
+                text=row["text"],
+                start_time=row["start_time"],
+            )
+        )
+    if current is not None:
+        yield current, group
+
+
+def language_rows(doc_id: str, tagged: Tagged) -> list[dict[str, Any]]:
+    """The rows of LANGUAGE_SCHEMA for one document: its own row first, then one per section."""
+    document = tagged.document
+    rows = [
+        {
+            "doc_id": doc_id,
+            "section_index": None,
+            "language": document.language,
+            "language_score": document.score,
+            "languages": [{"language": lang, "share": share} for lang, share in document.languages],
+            "needs_translation": tagged.needs_translation,
+            "translated_text": tagged.translated_text,
+        }
+    ]
+    for index, (tag, flag, translation) in enumerate(
+        zip(tagged.sections, tagged.section_needs_translation, tagged.section_translations, strict=True)
+    ):
+        rows.append(
+            {
+                "doc_id": doc_id,
+                "section_index": index,
+                "language": tag.language,
+                "language_score": tag.score,
+                "languages": [],
+                "needs_translation": flag,
+                "translated_text": translation,
+            }
+        )
+    return rows
 
 
 def parsed_table(items: Iterable[ParsedDocument | Skipped]) -> pa.Table:

@@ -10,6 +10,7 @@ import dagster as dg
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.cleaning.boilerplate.repeated import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 
 # The repository's schemas/ folder (the package is installed in editable mode from the repository).
@@ -21,7 +22,11 @@ ENVIRONMENT = {
     "output_dir": "WEBCURATE_OUTPUT_DIR",
     "schemas_dir": "WEBCURATE_SCHEMAS_DIR",
     "max_file_bytes": "WEBCURATE_MAX_FILE_BYTES",
+    "rules_file": "WEBCURATE_RULES_FILE",
+    "target_language": "WEBCURATE_TARGET_LANGUAGE",
+    "translation_backend": "WEBCURATE_TRANSLATION_BACKEND",
 }
+INTEGER_SETTINGS = {"max_file_bytes", "repeated_min_docs"}
 
 
 class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -31,6 +36,15 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     output_dir: str = "output"
     schemas_dir: str = DEFAULT_SCHEMAS_DIR
     max_file_bytes: int = DEFAULT_MAX_BYTES
+    # A YAML file of site-specific boilerplate rules merged over the built-in ones (see the README).
+    rules_file: str | None = None
+    # A line seen in at least this many documents and this share of the corpus is boilerplate.
+    repeated_min_docs: int = DEFAULT_MIN_DOCS
+    repeated_min_share: float = DEFAULT_MIN_SHARE
+    # Documents and sections in another language get needs_translation = true.
+    target_language: str = "en"
+    # Name of a registered translation backend; none means translated_text stays null.
+    translation_backend: str | None = None
 
     @property
     def seeds_path(self) -> Path:
@@ -55,7 +69,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> WebcurateSett
     for name, variable in ENVIRONMENT.items():
         if environ.get(variable):
             value = environ[variable]
-            overrides[name] = int(value) if name == "max_file_bytes" else value
+            overrides[name] = int(value) if name in INTEGER_SETTINGS else value
     return WebcurateSettings(**overrides)  # type: ignore[arg-type]
 
 

@@ -124,3 +124,30 @@ def test_entities_are_decoded_in_text_only_when_asked() -> None:
     )
     assert repair_escapes("Tom &amp; Jerry", entities=False) == ("Tom &amp; Jerry", [])
     assert repair_escapes("R&D and AT&T stay") == ("R&D and AT&T stay", [])
+
+
+# Excerpts of ../shared/dev-data/mojibake (python-ftfy tests/test-cases, Apache-2.0): clean strings
+# that look like mojibake and must stay as written, and broken ones that must be repaired.
+@pytest.mark.parametrize(
+    "clean",
+    [
+        "MISUTÂ\xa0AJIKKO",  # ftfy-known-failures-009: a manga title with a no-break space
+        "These control characters \x1a are apparently intentional ",  # ftfy-synthetic-011
+    ],
+)
+def test_lookalike_clean_strings_stay_unchanged(clean: str) -> None:
+    assert repair_mojibake(clean) == (clean, False)
+
+
+@pytest.mark.parametrize(
+    ("broken", "expected"),
+    [
+        ("He's Justin\xe2\x9d\xa4", "He's Justin\u2764"),  # ftfy-in-the-wild-000
+        (
+            "It was named\xc2 \xe2\u20ac\u017escars\xc2\xb4 stones\xe2\u20ac\u015b after",  # in-the-wild-025
+            "It was named\xa0\u201escars\xb4 stones\u201c after",
+        ),
+    ],
+)
+def test_wild_mojibake_is_repaired(broken: str, expected: str) -> None:
+    assert repair_mojibake(broken) == (expected, True)

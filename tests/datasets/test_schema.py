@@ -68,6 +68,13 @@ def good_row(**changes: object) -> dict[str, object]:
         "text": "Some text.",
         "n_chars": 10,
         "n_words": 2,
+        "n_sections": 1,
+        "n_removed": 0,
+        "removed_chars": 0,
+        "language": "en",
+        "language_score": 0.9,
+        "languages": [{"language": "en", "share": 1.0}],
+        "needs_translation": False,
     }
     row.update(changes)
     return row

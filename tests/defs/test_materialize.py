@@ -16,7 +16,7 @@ from pipeline.defs import assets
 from pipeline.defs.resources import ArrowParquetIOManager, WebcurateSettings, settings_from_env
 from tests.conftest import REPO, SEEDS, load_gold
 
-ASSETS = [assets.raw_documents, assets.parsed_documents, assets.curated_dataset]
+ASSETS = assets.ASSETS
 
 
 def materialize(
@@ -39,7 +39,15 @@ def release_meta(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 
 def test_definitions_load_with_every_asset_and_the_check() -> None:
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert {"raw_documents", "parsed_documents", "curated_dataset"} <= keys
+    assert keys == {
+        "raw_documents",
+        "parsed_documents",
+        "repeated_lines",
+        "clean_documents",
+        "sections",
+        "language_tags",
+        "curated_dataset",
+    }
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert "schema_valid" in checks
 
@@ -49,6 +57,7 @@ def test_graph_publishes_the_samples_matching_the_gold(tmp_path: Path) -> None:
     assert result.success
     meta = release_meta(result)
     assert (meta["version"], meta["published"], meta["rows_documents"]) == ("v0001", True, 5)
+    assert meta["rows_sections"] >= 5 and meta["rows_removed"] >= 28
     docs = pd.read_parquet(tmp_path / "output" / "curated" / "v0001" / "documents").set_index("source_path")
     for entry in load_gold():
         row = docs.loc[entry["file"]]
@@ -85,7 +94,10 @@ def test_bad_files_are_recorded_as_skipped_and_the_run_goes_on(tmp_path: Path) -
         {"source_path": "empty.txt", "reason": "empty file"},
         {"source_path": "image.html", "reason": "binary file (png image)"},
     ]
-    assert manifest["counts"] == {"seen": 7, "curated": 5, "skipped": 2}
+    counts = manifest["counts"]
+    assert (counts["seen"], counts["curated"], counts["skipped"]) == (7, 5, 2)
+    assert counts["languages"] == {"en": 4, "de": 1}
+    assert counts["removed_by_rule"]["image_credit"] >= 1
 
 
 def test_a_schema_violation_blocks_the_release_and_keeps_latest(tmp_path: Path) -> None:

@@ -30,7 +30,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_the_readme_has_a_snippet_per_library() -> None:
     joined = "\n".join(SNIPPETS)
-    assert len(SNIPPETS) == 5
+    assert len(SNIPPETS) == 6
     for library in ("pandas", "pyarrow.dataset", "duckdb", "polars", "load_table"):
         assert library in joined
 

@@ -89,8 +89,8 @@ def parse_text(text: str) -> tuple[str, str | None, Metadata, MarkdownText | Non
     """Parse decoded text: returns (format, metadata_format, metadata, rendered Markdown or None, repairs)."""
     if looks_like_html(text):
         html_doc = parse_html(text)
-        rendered = render_markdown(html_doc.markdown)
-        return "html", "html_meta", build_metadata(html_doc.fields), rendered, []
+        markdown, repairs = repair_escapes(html_doc.markdown, entities=False)
+        return "html", "html_meta", build_metadata(html_doc.fields), render_markdown(markdown), repairs
     split = split_front_matter(text)
     metadata = build_metadata(split.fields)
     is_markdown = split.kind in ("toml", "yaml") or looks_like_markdown(split.body)

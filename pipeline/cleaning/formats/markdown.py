@@ -15,6 +15,7 @@ from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_inline import StateInline
+from markdown_it.common.utils import escapeHtml
 from markdown_it.token import Token
 
 from pipeline.cleaning.document import Anchor, Heading
@@ -71,6 +72,8 @@ def markdown_parser() -> MarkdownIt:
     """The CommonMark parser with tables, strikethrough, inline HTML and wiki links."""
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.inline.ruler.before("link", "wikilink", wikilink_rule)
+    # Rendering to HTML (a preview, a test page) shows a wiki link as its label.
+    md.add_render_rule("wikilink", lambda _self, tokens, idx, _options, _env: escapeHtml(tokens[idx].meta["label"]))
     return md
 
 
@@ -224,7 +227,7 @@ def render_markdown(source: str) -> MarkdownText:
                 attribution = match.group(1).strip()
                 first_block = False
                 continue
-            first_block = False
+            first_block = first_block and bool(heading_level)  # a title heading may precede it
             if heading_level:
                 heading = " ".join(text.replace(ANCHOR, " ").split())
                 if heading:

@@ -1,0 +1,957 @@
+"""Classify the lines of a text body as article or boilerplate, and cut the boilerplate out.
+
+One pass over the lines computes cheap features (rule match, word count, stop-word density,
+terminal punctuation, list shape); a few context steps then use the neighbourhood of each line:
+
+1. rules (rules.py, user rules) and the corpus signal mark lines as boilerplate, and so does a line
+   without any letter or digit (`separator_line`: "* * *", "|", "-----");
+2. `block` rules take their small paragraph, `opener` rules take the short lines under them;
+3. a copy of a long line repeated within a few lines is dropped (`duplicate_line`);
+4. short, link-like lines in a neighbourhood of other link-like or boilerplate lines are a
+   menu or link list (`link_list`), unless they are an authored outline (nested or introduced list);
+5. a short title line alone above a removed promo box goes with the box (`promo_title`);
+6. a boilerplate-dense tail after the last run of article prose is trimmed (`boilerplate_tail`).
+
+The passes repeat on the kept lines until nothing more is removed, so the result is idempotent.
+Article prose (long lines with function words and sentence punctuation) is only ever removed by a
+rule, as a duplicate, or inside a boilerplate-dense tail.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from pipeline.cleaning.boilerplate.repeated import normalise_line
+from pipeline.cleaning.boilerplate.rules import (
+    ALL_STOP_WORDS,
+    AUTHOR,
+    BUILTIN_RULES,
+    BYLINE_PREFIX,
+    CORPUS,
+    NAME,
+    PROMO_TITLE_WORDS,
+    STOP_WORDS,
+    STRUCTURE,
+    Rule,
+    RuleSet,
+)
+from pipeline.cleaning.document import RemovedSpan
+
+# --- tunable thresholds (tuned on the train split of the line-labels dev data) -------------------
+PROSE_MIN_WORDS = 8  # fewer words than this is never "article prose"
+PROSE_LONG_WORDS = 16  # this many words is prose even without sentence punctuation
+PROSE_MIN_STOP = 0.10  # prose has function words; menus and name lists have none
+PROSE_MIN_CHARS = 60  # a sentence this long is prose even with few function words
+WEAK_MAX_WORDS = 6  # a link-like line is short ...
+WEAK_MAX_STOP = 0.0  # ... and has few function words ...
+LINK_WINDOW = 3  # ... and sits among link-like lines: this many neighbours on each side ...
+LINK_MIN_SHARE = 0.8  # ... of which at least this share is link-like or boilerplate
+DUPLICATE_MIN_CHARS = 50  # a repeated line shorter than this may be a legitimate repeated label
+DUPLICATE_WINDOW = 4  # only a copy this close is a duplicate; far repeats are quotes and recaps
+BLOCK_MAX_LINES = 4  # a `block` rule takes its paragraph only if the paragraph is a small box
+BLOCK_MAX_CHARS = 900
+OPENER_MAX_LINES = 30  # an opener never takes more than this many lines
+TAIL_MIN_RULE_LINES = 2  # a tail is trimmed only with at least this many boilerplate lines ...
+TAIL_MIN_SHARE = 0.5  # ... making up at least this share of its lines
+PARAGRAPH_CHARS = 100  # prose at least this long is a paragraph (the tail guard counts paragraphs)
+TAIL_MAX_PROSE = 2  # a tail with more prose paragraphs than this is article ...
+TAIL_MAX_PROSE_SHARE = 0.5  # ... and so is one whose prose is this large a share of the article's prose
+WORDS_SAMPLE_CHARS = 300  # word statistics of longer lines are taken from their first this many characters
+MAX_PASSES = 4  # context steps re-run on the kept lines until stable
+
+PROMO_BOX_GROUPS = frozenset(PROMO_TITLE_WORDS)
+
+_LEAD_MARKUP = " \t\r\f\v\u00a0*_#>•·◦▪‣|~=+-"  # stripped from the line start before matching
+_TRAIL_MARKUP = " \t\r\f\v\u00a0*_"  # stripped from the line end
+_WORD = re.compile(r"[^\W_]+")
+_LIST_ITEM = re.compile(r"^\s*(?:[-*•·◦▪‣–+]|\d{1,3}[.)]|[a-zA-Z][.)]|\(\d{1,3}\)|\([a-z]\))\s+")
+_TERMINAL = frozenset(".!?…")
+_TRAIL_QUOTES = "\"'”’»«)]*_ "
+_BYLINE_NAME = re.compile(rf"^{BYLINE_PREFIX}({NAME})", re.IGNORECASE)  # "By Jane Doe", "Text: Max Muster"
+_NAME_LINE = re.compile(r"^(?-i:[A-ZÄÖÜÅÉÈ][\w'’.-]+(?:\s+[A-ZÄÖÜÅÉÈ][\w'’.-]+){1,3})$")
+_DIGIT = re.compile(r"\d")
+_ALNUM = re.compile(r"[^\W_]")
+_SYMBOL = re.compile("[\u2190-\u21ff\u2600-\u27bf\U0001f000-\U0001faff]")  # arrows, emoji: may carry meaning
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """A body with its boilerplate removed, the removed spans, and an author found in a removed bio."""
+
+    text: str  # the body with boilerplate removed
+    removed: list[RemovedSpan]  # every removed span, offsets into the INPUT text, sorted by char_start
+    author: str | None = None  # an author name recognised in a removed author-bio/byline block, if any
+
+
+@dataclass(frozen=True)
+class _Label:
+    """Why a line was removed: the rule, its group, and the rule kind (for tail decisions)."""
+
+    rule: str
+    group: str
+    kind: str = "line"
+
+
+_Entry = tuple[int, Rule, "re.Pattern[str]"]  # (position in the rule set, rule, compiled pattern)
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    """The rules applicable to one language, arranged so that most lines are ruled out cheaply.
+
+    Lines are bucketed by length (`limits`): a rule is only tried on lines no longer than its
+    `max_chars`. Anchored rules (every alternative starts with `^`) are dispatched on the line's first
+    character: per (length bucket, first character) one union regex of the rules that can start with
+    it says whether any may match, and only then are they tried one by one. Keyword rules are tried
+    only when one of their keywords occurs in the lowercased line, which one search of a trie-shaped
+    regex of the bucket's keywords tells. The rest (user patterns that float) are always tried.
+    """
+
+    limits: tuple[int, ...]
+    anchored: tuple[_Entry, ...]
+    first: dict[int, frozenset[str] | None]  # rule position -> characters a match can start with
+    gated: tuple[_Entry, ...]
+    gated_keywords: dict[int, frozenset[str]]  # rule position -> its keywords
+    # Per length bucket: a lookahead trie regex finding, at every position, the longest keyword starting
+    # there, and for each keyword the keywords that are its prefixes (they start at the same position).
+    keyword_tries: tuple[tuple[re.Pattern[str], dict[str, frozenset[str]]] | None, ...]
+    floating: tuple[_Entry, ...]
+    max_chars: int
+    # (length bucket, line start, has a digit) -> union and candidate rules; filled lazily
+    dispatch: dict[tuple[int, str, bool], tuple[re.Pattern[str] | None, tuple[_Entry, ...]]]
+
+
+_COMPILED: dict[tuple[int, str | None], tuple[RuleSet, _Compiled]] = {}
+_DEFAULT_RULES = RuleSet(rules=BUILTIN_RULES)
+_TAIL = _Label("boilerplate_tail", STRUCTURE)
+_LINK_LIST = _Label("link_list", STRUCTURE)
+_DUPLICATE = _Label("duplicate_line", STRUCTURE)
+_SEPARATOR = _Label("separator_line", STRUCTURE)
+_REPEATED = _Label("repeated_line", CORPUS)
+
+
+def default_rules() -> RuleSet:
+    """The built-in rule set."""
+    return _DEFAULT_RULES
+
+
+def compile_rule(rule: Rule) -> re.Pattern[str]:
+    """Compile one rule's pattern with its flags (raises re.error on a bad pattern)."""
+    return re.compile(rule.pattern, 0 if rule.case_sensitive else re.IGNORECASE)
+
+
+LENGTH_BUCKETS = (60, 100, 160, 250, 300)  # line lengths at which the sets of applicable rules are rebuilt
+MAX_DISPATCH = 20_000  # cached (length bucket, line start) dispatch entries per rule set and language
+
+
+def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
+    """The compiled rules for a language, cached per rule set object."""
+    key = (id(rules), language)
+    hit = _COMPILED.get(key)
+    if hit is not None and hit[0] is rules:
+        return hit[1]
+    anchored: list[_Entry] = []
+    gated: list[_Entry] = []
+    floating: list[_Entry] = []
+    for order, rule in enumerate(rules.rules):
+        if rule.languages and language is not None and language not in rule.languages:
+            continue
+        entry = (order, rule, compile_rule(rule))
+        if rule.keywords:
+            gated.append(entry)
+        elif is_anchored(rule.pattern):
+            anchored.append(entry)
+        else:
+            floating.append(entry)
+    max_chars = max((r.max_chars for _, r, _ in anchored + gated + floating), default=0)
+    limits = (*(x for x in LENGTH_BUCKETS if x < max_chars), max_chars)
+    tries: list[tuple[re.Pattern[str], dict[str, frozenset[str]]] | None] = []
+    low = 0
+    for limit in limits:
+        words = sorted({k.lower() for _, r, _ in gated if r.max_chars > low for k in r.keywords})
+        if words:
+            prefixes = {w: frozenset(k for k in words if w.startswith(k)) for w in words}
+            tries.append((re.compile(f"(?=({_trie_regex(words)}))"), prefixes))
+        else:
+            tries.append(None)
+        low = limit
+    comp = _Compiled(
+        limits=limits,
+        anchored=tuple(anchored),
+        first={order: first_chars(r.pattern) for order, r, _ in anchored},
+        gated=tuple(gated),
+        gated_keywords={order: frozenset(k.lower() for k in r.keywords) for order, r, _ in gated},
+        keyword_tries=tuple(tries),
+        floating=tuple(floating),
+        max_chars=max_chars,
+        dispatch={},
+    )
+    if len(_COMPILED) > 64:  # rule sets are few; this only guards against unbounded growth
+        _COMPILED.clear()
+    _COMPILED[key] = (rules, comp)
+    return comp
+
+
+def _dispatch(
+    comp: _Compiled, bucket: int, key: str, digit: bool
+) -> tuple[re.Pattern[str] | None, tuple[_Entry, ...]]:
+    """The union regex and the specialised anchored rules for lines of a length bucket starting with `key`."""
+    low = comp.limits[bucket - 1] if bucket else 0
+    entries: list[_Entry] = []
+    for order, rule, pattern in comp.anchored:
+        if rule.max_chars <= low or (rule.needs_digit and not digit):
+            continue
+        first = comp.first[order]
+        if first is not None and key[0] not in first:
+            continue
+        special = _specialise(rule.pattern, key)
+        if special is None:
+            continue
+        flags = 0 if rule.case_sensitive else re.IGNORECASE
+        entries.append((order, rule, re.compile(special, flags) if special != rule.pattern else pattern))
+    union = None
+    if entries:
+        # Case-insensitive union: a superset of what these rules match, tried once at the line start.
+        union = re.compile("|".join(f"(?:{e[2].pattern})" for e in entries), re.IGNORECASE)
+    result = (union, tuple(entries))
+    if len(comp.dispatch) < MAX_DISPATCH:  # bounded: odd first characters are many but rare
+        comp.dispatch[(bucket, key, digit)] = result
+    return result
+
+
+def _trie_regex(words: list[str]) -> str:
+    """A regex matching any of the literal words, shaped as a trie so the engine never backtracks far."""
+    trie: dict[str, Any] = {}
+    for word in words:
+        node = trie
+        for ch in word:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        """The regex for one trie node."""
+        alternatives = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        if not alternatives:
+            return ""
+        body = alternatives[0] if len(alternatives) == 1 else "(?:" + "|".join(alternatives) + ")"
+        return f"(?:{body})?" if "" in node else body
+
+    return build(trie)
+
+
+def is_anchored(pattern: str) -> bool:
+    """Whether every top-level alternative of a regex starts with `^` (so it can only match at the start)."""
+    return all(branch.startswith("^") for branch in _split_top(pattern))
+
+
+# --- static facts about rule regexes -------------------------------------------------------------
+# A speed device only: an anchored rule is tried on a line only if the line's first character can
+# start a match, and the rule's leading alternatives are filtered down to that character. The
+# analysis understands a common subset of regex syntax and answers "unknown" (try it) otherwise.
+_SPACES = "".join(chr(c) for c in (*range(9, 14), *range(28, 33), 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B)))
+_SPACES += "\u2028\u2029\u202f\u205f\u3000"  # every character str.isspace() accepts (what \\s matches)
+
+
+def _split_top(p: str) -> list[str]:
+    """The top-level alternatives of a regex (split at `|` outside groups and classes)."""
+    out: list[str] = []
+    depth = 0
+    start = 0
+    i = 0
+    while i < len(p):
+        ch = p[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = _class_end(p, i) + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            out.append(p[start:i])
+            start = i + 1
+        i += 1
+    out.append(p[start:])
+    return out
+
+
+def _class_end(p: str, i: int) -> int:
+    """Index of the `]` closing the character class opened at `i` (len(p) if unclosed)."""
+    j = i + 1
+    if p[j : j + 1] == "^":
+        j += 1
+    if p[j : j + 1] == "]":
+        j += 1  # a leading `]` is a literal
+    while j < len(p):
+        if p[j] == "\\":
+            j += 2
+            continue
+        if p[j] == "]":
+            return j
+        j += 1
+    return len(p)
+
+
+def _group_end(p: str, i: int) -> int:
+    """Index of the `)` closing the group opened at `i` (len(p) if unclosed)."""
+    depth = 0
+    j = i
+    while j < len(p):
+        ch = p[j]
+        if ch == "\\":
+            j += 2
+            continue
+        if ch == "[":
+            j = _class_end(p, j) + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return j
+        j += 1
+    return len(p)
+
+
+def _quantifier(p: str, j: int) -> tuple[bool, int]:
+    """Whether the quantifier at `j` allows zero repetitions, and the index after it."""
+    if j >= len(p):
+        return False, j
+    ch = p[j]
+    if ch in "?*+":
+        k = j + 1
+        if k < len(p) and p[k] in "?+":
+            k += 1  # lazy or possessive
+        return ch != "+", k
+    if ch == "{":
+        m = re.match(r"\{(\d*)(,\d*)?\}\??", p[j:])
+        if m:
+            return (m.group(1) or "0") == "0", j + m.end()
+    return False, j
+
+
+_NEVER = "(?!)"  # a regex that matches nothing
+_GROUP_PREFIX = re.compile(r"\(\?(?:[aiLmsux]*(?:-[imsx]+)?:|P<\w+>)?|\(")
+
+
+def first_chars(p: str) -> frozenset[str] | None:
+    """The lowercased characters a match of `p` can start with; None when unknown or unbounded."""
+    out: set[str] = set()
+    for branch in _split_top(p):
+        f = _first_seq(branch)
+        if f is None:
+            return None
+        out |= f
+    return frozenset(out)
+
+
+def _first_seq(p: str) -> set[str] | None:
+    """First characters of a sequence (no top-level `|`); None when unknown or it may be empty."""
+    out: set[str] = set()
+    i = 0
+    while i < len(p):
+        ch = p[i]
+        if ch in "^$":
+            i += 1
+            continue
+        if ch == "\\" and p[i + 1 : i + 2] in ("b", "B", "A"):
+            i += 2
+            continue
+        item: set[str] | None
+        if ch == "(":
+            end = _group_end(p, i)
+            m = _GROUP_PREFIX.match(p, i)
+            if p[i + 1 : i + 2] == "?" and (m is None or m.end() == i + 1):
+                return None  # lookarounds, conditionals: not analysed
+            inner = p[m.end() if m else i + 1 : end]
+            f = first_chars(inner)
+            item = set(f) if f is not None else None
+            nxt = end + 1
+        elif ch == "[":
+            end = _class_end(p, i)
+            item = _class_chars(p[i + 1 : end])
+            nxt = end + 1
+        elif ch == "\\":
+            esc = p[i + 1 : i + 2]
+            if esc == "d":
+                item = set("0123456789")
+            elif esc == "s":
+                item = set(_SPACES)
+            else:
+                item = {esc.lower()} if esc and not esc.isalnum() else None
+            nxt = i + 2
+        elif ch in ".)|{*+?":
+            return None
+        else:
+            item = {ch.lower()}
+            nxt = i + 1
+        nullable, i = _quantifier(p, nxt)
+        if item is None:
+            return None
+        out |= item
+        if not nullable:
+            return out
+    return None  # every item may be empty: the sequence can match at any character
+
+
+def _class_chars(body: str) -> set[str] | None:
+    """The lowercased characters of a simple class body (no negation, no escapes, small ranges)."""
+    if body.startswith("^") or "\\" in body:
+        return None
+    out: set[str] = set()
+    i = 0
+    while i < len(body):
+        if i + 2 < len(body) and body[i + 1] == "-":
+            lo, hi = ord(body[i]), ord(body[i + 2])
+            if hi - lo > 400:
+                return None
+            out |= {chr(c).lower() for c in range(lo, hi + 1)}
+            i += 3
+        else:
+            out.add(body[i].lower())
+            i += 1
+    return out
+
+
+def _specialise(pattern: str, key: str) -> str | None:
+    """An anchored pattern keeping only alternatives that can start with `key` (None: none can).
+
+    `key` is the first one or two characters of a line, lowercased.
+    """
+    kept: list[str] = []
+    for branch in _split_top(pattern):
+        f = _first_seq(branch)
+        if f is not None and key[0] not in f:
+            continue
+        kept.append(_specialise_branch(branch, key))
+    return "|".join(kept) if kept else None
+
+
+def _specialise_branch(branch: str, key: str) -> str:
+    """Filter the alternatives of a leading non-optional group `^(?:a|b|...)rest` by the line's start."""
+    if not branch.startswith("^("):
+        return branch
+    end = _group_end(branch, 1)
+    _, after = _quantifier(branch, end + 1)
+    m = _GROUP_PREFIX.match(branch, 1)
+    if after != end + 1 or m is None or end >= len(branch) or not m.group(0).endswith(":"):
+        # A quantified group ("(?:a|b){1,12}") repeats: only its first round starts the line, so its
+        # alternatives cannot be filtered. Lookarounds and named groups are left alone too.
+        return branch
+    head = branch[1 : m.end()]
+    alts: list[str] = []
+    for alternative in _split_top(branch[m.end() : end]):
+        if not _may_start(alternative, key):
+            continue
+        if alternative.startswith("("):
+            # An alternative that itself opens with a group ("(?:(?:a|b)sep){1,12}"): filter one level down.
+            inner = _specialise_branch("^" + alternative, key)
+            if inner == _NEVER:
+                continue
+            alternative = inner[1:]
+        alts.append(alternative)
+    if not alts:
+        return _NEVER
+    return "^" + head + "|".join(alts) + ")" + branch[end + 1 :]
+
+
+def _may_start(alternative: str, key: str) -> bool:
+    """Whether a regex alternative can match text starting with `key` (judged on its literal start)."""
+    f = _first_seq(alternative)
+    if f is not None and key[0] not in f:
+        return False
+    prefix = ""
+    for i, ch in enumerate(alternative[:2]):
+        if (
+            ch in ".^$*+?{}[]()|\\"
+            or alternative[i + 1 : i + 2] in ("?", "*")
+            or alternative[i + 1 : i + 3] == "{0"
+        ):
+            break
+        prefix += ch.lower()
+    return key[: len(prefix)] == prefix
+
+
+def line_core(line: str) -> str:
+    """The line without surrounding markup (bullets, stray `*`/`_`/`#`/`>`) and with whitespace collapsed."""
+    core = line.lstrip(_LEAD_MARKUP).rstrip(_TRAIL_MARKUP)
+    if "  " in core or "\t" in core or "\u00a0" in core:
+        core = " ".join(core.split())
+    return core
+
+
+def match_rule(core: str, comp: _Compiled, low: str | None = None) -> Rule | None:
+    """The first rule (in rule set order) matching a line core (`low` is the core lowercased), or None."""
+    n = len(core)
+    if n == 0 or n > comp.max_chars:
+        return None
+    bucket = 0
+    while comp.limits[bucket] < n:
+        bucket += 1
+    best: tuple[int, Rule] | None = None
+    # Anchored rules are dispatched on the first two characters, and on whether a digit is present.
+    key = core[:2].lower()
+    digit = _DIGIT.search(core) is not None
+    entry = comp.dispatch.get((bucket, key, digit))
+    union, candidates = entry if entry is not None else _dispatch(comp, bucket, key, digit)
+    if union is not None and union.match(core) is not None:
+        for order, rule, pattern in candidates:
+            if n <= rule.max_chars and pattern.match(core) is not None:
+                best = (order, rule)
+                break
+    tries = comp.keyword_tries[bucket]
+    if tries is not None:
+        trie, prefixes = tries
+        hits = trie.findall(low if low is not None else core.lower())
+        if hits:
+            found: set[str] = set()
+            for hit in hits:
+                found |= prefixes[hit]
+            for order, rule, pattern in comp.gated:
+                if best is not None and order > best[0]:
+                    break
+                if (
+                    n <= rule.max_chars
+                    and (digit or not rule.needs_digit)
+                    and not found.isdisjoint(comp.gated_keywords[order])
+                    and pattern.search(core)
+                ):
+                    best = (order, rule)
+                    break
+    for order, rule, pattern in comp.floating:
+        if best is not None and order > best[0]:
+            break
+        if n <= rule.max_chars and pattern.search(core) is not None:
+            best = (order, rule)
+            break
+    return best[1] if best is not None else None
+
+
+@dataclass(slots=True)
+class _Static:
+    """Features of one line that do not depend on its neighbours (computed once, reused by every pass)."""
+
+    core: str
+    label: _Label | None  # a rule (or corpus) match
+    prose: bool  # long enough, with function words and sentence punctuation: article prose
+    short_weak: bool  # short, no sentence punctuation, few function words: link-like
+    colon: bool  # ends in ':' or ';' (a list introduction or a label)
+    pipes: int  # number of '|' characters (one-line link lists, table rows)
+    indent: int  # indentation of a list item, -1 when the line is not a list item
+    numbered: bool  # a numbered list item ("1. ...")
+    table_rule: bool  # a Markdown table separator row
+
+
+def _static(line: str, comp: _Compiled, stop: frozenset[str], repeated: frozenset[str]) -> _Static:
+    """Compute the neighbour-independent features of a non-blank line."""
+    core = line_core(line)
+    low = core.lower()
+    rule = match_rule(core, comp, low)
+    label: _Label | None = None
+    if rule is not None:
+        label = _Label(rule.name, rule.group, rule.kind)
+    elif _ALNUM.search(core) is None and _SYMBOL.search(core) is None and not ("|" in line and "---" in line):
+        # No letter, digit or pictograph: a rule line or stray separators ("|", "* * *", "-----"); a
+        # Markdown table's "|---|---|" row is left to the table.
+        label = _SEPARATOR
+    elif repeated and len(core) >= 20 and normalise_line(line) in repeated:
+        label = _REPEATED
+    end = core.rstrip(_TRAIL_QUOTES)[-1:]
+    terminal = end in _TERMINAL
+    colon = end in (":", ";")
+    long_text = len(core) >= PROSE_MIN_CHARS
+    if terminal and long_text:
+        # A long sentence is prose whatever its function words (languages with long compound words, like
+        # Finnish, have few of them per line); no need to count words.
+        prose, short_weak = True, False
+    else:
+        # Word statistics; a long line's function-word share is estimated on its start.
+        words = _WORD.findall(low if len(low) <= WORDS_SAMPLE_CHARS else low[:WORDS_SAMPLE_CHARS])
+        n_words = len(words) if len(low) <= WORDS_SAMPLE_CHARS else max(len(words), PROSE_LONG_WORDS)
+        stop_share = sum(map(stop.__contains__, words)) / n_words if n_words else 0.0
+        # Prose: a sentence with function words, or a long run of words with them.
+        prose = (
+            (n_words >= PROSE_MIN_WORDS or long_text)
+            and stop_share >= PROSE_MIN_STOP
+            and (terminal or n_words >= PROSE_LONG_WORDS)
+        )
+        short_weak = (
+            not prose
+            and not colon
+            and n_words <= WEAK_MAX_WORDS
+            and not terminal
+            and stop_share <= WEAK_MAX_STOP
+        )
+    item = _LIST_ITEM.match(line)
+    indent = len(line) - len(line.lstrip(" \t")) if item is not None else -1
+    numbered = item is not None and line.lstrip()[:1].isdigit()
+    return _Static(
+        core,
+        label,
+        prose,
+        short_weak,
+        colon,
+        line.count("|"),
+        indent,
+        numbered,
+        "---" in line and _TABLE_RULE.match(line) is not None,
+    )
+
+
+@dataclass
+class _Feat:
+    """The features of the non-blank lines of one pass, with the context-dependent ones filled in."""
+
+    idx: list[int]  # index into the pass's line list
+    par: list[int]  # paragraph number (paragraphs are separated by blank lines)
+    core: list[str]
+    label: list[_Label | None]  # the static (rule or corpus) label
+    prose: list[bool]
+    weak: list[bool]
+    outline: list[bool]
+    colon: list[bool]
+
+
+def _features(view: list[int], statics: list[_Static | None]) -> _Feat:
+    """Assemble one pass's features from the static ones plus paragraph, table and outline context."""
+    f = _Feat([], [], [], [], [], [], [], [])
+    par = 0
+    prev_blank = True
+    in_table = False
+    prev_item_indent = -1
+    introduced = False  # inside a list run that a line ending in ':' introduced
+    for pos, i in enumerate(view):
+        st = statics[i] if i >= 0 else None
+        if st is None:
+            if not prev_blank:
+                par += 1
+            prev_blank = True
+            in_table = False
+            continue
+        prev_blank = False
+        if st.table_rule:
+            in_table = True  # a Markdown table: authored data, never a link list
+        pipe_list = st.pipes >= 2 and not in_table and not st.prose and not st.colon
+        outline = False
+        if st.indent >= 0:
+            # An indented item, an item under an indented one, a numbered item, or an item of a list
+            # introduced by "...:" is an authored outline, not a menu.
+            outline = st.indent >= 2 or prev_item_indent >= 2 or st.numbered or introduced
+        elif not st.colon:
+            introduced = False
+        if st.colon:
+            introduced = True
+        prev_item_indent = st.indent
+        f.idx.append(pos)
+        f.par.append(par)
+        f.core.append(st.core)
+        f.label.append(st.label)
+        f.prose.append(st.prose)
+        f.weak.append(st.short_weak or pipe_list)
+        f.outline.append(outline)
+        f.colon.append(st.colon)
+    return f
+
+
+def _classify(view: list[int], statics: list[_Static | None]) -> list[_Label | None]:
+    """Label each line of one pass (`view` indexes input lines, -1 is a blank): a _Label or None."""
+    f = _features(view, statics)
+    m = len(f.idx)
+    # 1. rules and the corpus signal (static)
+    lab: list[_Label | None] = [f.label[k] for k in range(m)]
+    # 2a. block rules take their small paragraph (the pitch and small print of one box)
+    par_size: Counter[int] = Counter(f.par)
+    par_chars: Counter[int] = Counter()
+    for k in range(m):
+        par_chars[f.par[k]] += len(f.core[k])
+    for k in range(m):
+        lk = lab[k]
+        if lk is None or lk.kind != "block":
+            continue
+        p = f.par[k]
+        if par_size[p] <= BLOCK_MAX_LINES and par_chars[p] <= BLOCK_MAX_CHARS:
+            j = k - 1
+            while j >= 0 and f.par[j] == p:
+                lab[j] = lab[j] or lk
+                j -= 1
+            j = k + 1
+            while j < m and f.par[j] == p:
+                lab[j] = lab[j] or lk
+                j += 1
+        elif lk.group == AUTHOR and k > 0 and lab[k - 1] is None and _NAME_LINE.match(f.core[k - 1]):
+            lab[k - 1] = lk  # the name line right above a bio sentence
+    # 2b. openers take the short lines under them until article prose or an article heading
+    for k in range(m):
+        lk = lab[k]
+        if lk is None or lk.kind != "opener":
+            continue
+        j = k + 1
+        taken = 0
+        while j < m and taken < OPENER_MAX_LINES:
+            other = lab[j]
+            if other is not None:
+                if other.kind == "opener":
+                    break  # the next box starts; it takes its own lines
+                j += 1
+                continue
+            if f.prose[j] or f.colon[j]:
+                break
+            if _heads_prose(f, lab, j):
+                break
+            lab[j] = _Label(lk.rule, lk.group, "taken")
+            taken += 1
+            j += 1
+    # 3. a copy of a long line repeated within a few lines is a duplicate (a block printed twice)
+    for k in range(m):
+        core = f.core[k]
+        if (
+            lab[k] is None
+            and len(core) >= DUPLICATE_MIN_CHARS
+            and core in f.core[max(0, k - DUPLICATE_WINDOW) : k]
+        ):
+            lab[k] = _DUPLICATE
+    # 4. link lists: link-like lines among link-like or boilerplate neighbours
+    bad = [lab[k] is not None or f.weak[k] for k in range(m)]
+    link: list[bool] = [False] * m
+    for k in range(m):
+        if lab[k] is not None or not f.weak[k] or f.outline[k]:
+            continue
+        lo, hi = max(0, k - LINK_WINDOW), min(m, k + LINK_WINDOW + 1)
+        n = hi - lo - 1
+        if n < 2:
+            continue
+        share = (sum(bad[lo:hi]) - 1) / n
+        link[k] = share >= LINK_MIN_SHARE
+    # The edges of a list see article on one side: grow each list into the link-like lines next to it,
+    # except a line that heads the prose after it.
+    for order in (range(m), range(m - 1, -1, -1)):
+        for k in order:
+            if link[k] or lab[k] is not None or not f.weak[k] or f.outline[k]:
+                continue
+            if (k > 0 and link[k - 1]) or (k + 1 < m and link[k + 1]):
+                link[k] = not _heads_prose(f, lab, k)
+    for k in range(m):
+        if link[k]:
+            lab[k] = _LINK_LIST
+    # 5. a promo box's title line standing alone above the removed box
+    for k in range(m - 1):
+        if lab[k] is not None or f.prose[k] or f.colon[k]:
+            continue
+        p = f.par[k]
+        if par_size[p] != 1 or f.par[k + 1] == p:
+            continue
+        nxt = lab[k + 1]
+        if nxt is None or nxt.group not in PROMO_BOX_GROUPS:
+            continue
+        q = f.par[k + 1]
+        box = [j for j in range(k + 1, m) if f.par[j] == q]
+        if len(box) < 2 or any(lab[j] is None for j in box):
+            continue
+        title_words = set(_WORD.findall(f.core[k].lower()))
+        if len(title_words) <= 6 and title_words & PROMO_TITLE_WORDS[nxt.group]:
+            lab[k] = _Label("promo_title", nxt.group)
+    # 6. the boilerplate-dense tail after the last run of article prose
+    _trim_tail(f, lab)
+    out: list[_Label | None] = [None] * len(view)
+    for k in range(m):
+        out[f.idx[k]] = lab[k]
+    return out
+
+
+def _heads_prose(f: _Feat, lab: list[_Label | None], k: int) -> bool:
+    """Whether line k is a heading of the article prose right after it.
+
+    It is when it opens its own paragraph, or sits in the same paragraph as the prose (text without
+    blank lines gives no better clue); the last item of a list paragraph does not head the next one.
+    """
+    nxt = k + 1
+    if nxt >= len(f.idx) or not f.prose[nxt] or lab[nxt] is not None:
+        return False
+    return k == 0 or f.par[k - 1] != f.par[k] or f.par[nxt] == f.par[k]
+
+
+def _trim_tail(f: _Feat, lab: list[_Label | None]) -> None:
+    """Remove the lines of a boilerplate-dense tail that follows the last run of article prose.
+
+    The tail starts at a rule-matched line after the last two pieces of prose that follow each other;
+    it is trimmed when it holds at least TAIL_MIN_RULE_LINES rule matches and boilerplate makes up at
+    least TAIL_MIN_SHARE of it. Its short lines go; its prose goes only when at least
+    TAIL_MIN_RULE_LINES rule matches still follow it, or when it sits under a teaser heading (an
+    opener), and only if that prose is small (at most TAIL_MAX_PROSE paragraphs and less than
+    TAIL_MAX_PROSE_SHARE of the article's prose): teaser blurbs and bios, not article sections.
+    """
+    m = len(f.idx)
+    core_end = -1
+    last_prose = -1
+    for k in range(m):
+        if lab[k] is not None:
+            last_prose = -1  # boilerplate between two pieces of prose breaks the run
+        elif f.prose[k]:
+            if last_prose >= 0:
+                core_end = k  # two pieces of prose with only kept lines between: article
+            last_prose = k
+    if core_end < 0:
+        # No run of prose: the article is (at least) its first paragraph of prose.
+        core_end = next((k for k in range(m) if f.prose[k] and lab[k] is None), -1)
+    article_chars = sum(len(f.core[k]) for k in range(core_end + 1) if f.prose[k] and lab[k] is None)
+    starts = [k for k in range(core_end + 1, m) if _is_rule(lab[k]) and (k == 0 or lab[k - 1] is None)]
+    for start in starts[:8]:
+        n_rule = sum(1 for k in range(start, m) if _is_rule(lab[k]))
+        n_removed = sum(1 for k in range(start, m) if lab[k] is not None)
+        if n_rule < TAIL_MIN_RULE_LINES or n_removed < TAIL_MIN_SHARE * (m - start):
+            continue
+        rules_after = [0] * (m + 1)  # rule matches from line k to the end
+        for k in range(m - 1, start - 1, -1):
+            rules_after[k] = rules_after[k + 1] + _is_rule(lab[k])
+        keep_prose: set[int] = set()
+        prev_kind = "line"
+        for k in range(start, m):
+            lk = lab[k]
+            if lk is not None:
+                prev_kind = lk.kind
+            elif f.prose[k] and rules_after[k] < TAIL_MIN_RULE_LINES and prev_kind not in ("opener", "taken"):
+                keep_prose.add(k)  # closing prose: not between widgets, not under a teaser heading
+        # Everything else unlabelled goes, except the heading of prose that stays.
+        drop = [
+            k
+            for k in range(start, m)
+            if lab[k] is None
+            and k not in keep_prose
+            and not (k + 1 in keep_prose and _heads_prose(f, lab, k))
+        ]
+        prose = [len(f.core[k]) for k in drop if f.prose[k]]
+        paragraphs = sum(1 for n in prose if n >= PARAGRAPH_CHARS)
+        if paragraphs > TAIL_MAX_PROSE or sum(prose) > TAIL_MAX_PROSE_SHARE * article_chars:
+            continue  # too much prose for a tail of widgets: this is article, look further down
+        for k in drop:
+            lab[k] = _TAIL
+        return
+
+
+def _is_rule(label: _Label | None) -> bool:
+    """Whether a line was removed by a rule (or the corpus signal), not by a structural signal."""
+    return label is not None and label.group != STRUCTURE
+
+
+def _normalise_language(language: str | None) -> str | None:
+    """An ISO 639-1 code from a hint like "de", "DE", "de-AT" or "pt_BR"; None for no hint or "und"."""
+    if not language:
+        return None
+    code = language.strip().lower().replace("_", "-").split("-")[0]
+    return None if code in ("", "und", "xx") else code
+
+
+def _stop_words(language: str | None) -> frozenset[str]:
+    """The stop-word list for a language, or the union of all lists when there is none for it."""
+    if language is None:
+        return ALL_STOP_WORDS
+    return STOP_WORDS.get(language, ALL_STOP_WORDS)
+
+
+def _author(lines: list[str], labels: list[_Label | None]) -> str | None:
+    """An author name from a removed bio block (preferred) or from a byline that is not inside a promo box."""
+    byline: str | None = None
+    first_name: str | None = None
+    for i, lab in enumerate(labels):
+        if lab is None or lab.group != AUTHOR:
+            continue
+        core = line_core(lines[i])
+        if lab.kind == "block":
+            if _NAME_LINE.match(core) and len(core) <= 60:
+                return core  # the name line of a bio box: "Sejuti Das"
+            words = core.split()
+            if first_name is None and len(words) >= 2 and _NAME_LINE.match(" ".join(words[:2])):
+                first_name = " ".join(words[:2])  # "Jane Miller is a senior reporter ..."
+        elif lab.rule == "byline" and byline is None:
+            # A byline right under another box (a podcast's host) does not name the article's author.
+            prev = next((labels[j] for j in range(i - 1, -1, -1) if lines[j].strip()), None)
+            m = _BYLINE_NAME.match(core)
+            if m is not None and (prev is None or prev.group == AUTHOR):
+                byline = m.group(1)
+    return first_name or byline
+
+
+def remove_boilerplate(
+    text: str,
+    *,
+    language: str | None = None,
+    rules: RuleSet | None = None,
+    repeated_lines: frozenset[str] = frozenset(),
+) -> CleanResult:
+    """Remove boilerplate lines from a body; see the module docstring for the steps."""
+    language = _normalise_language(language)
+    comp = _compiled(rules if rules is not None else _DEFAULT_RULES, language)
+    stop = _stop_words(language)
+    lines = text.split("\n")
+    statics: list[_Static | None] = [
+        _static(line, comp, stop, repeated_lines) if line.strip() else None for line in lines
+    ]
+    labels: list[_Label | None] = [None] * len(lines)
+    view = list(range(len(lines)))  # the pass's lines, as indices of input lines (-1: a tidied blank)
+    for _ in range(MAX_PASSES):
+        found = _classify(view, statics)
+        changed = False
+        for pos, lab in enumerate(found):
+            if lab is not None and view[pos] >= 0:
+                labels[view[pos]] = lab
+                changed = True
+        if not changed:
+            break
+        view = _tidy([i for i in view if i < 0 or labels[i] is None], lines)
+    out = "\n".join(lines[i] if i >= 0 else "" for i in _tidy(view, lines))
+    return CleanResult(text=out, removed=_spans(text, lines, labels), author=_author(lines, labels))
+
+
+def _tidy(indices: list[int], lines: list[str]) -> list[int]:
+    """Collapse blank-line runs to one tidied blank (-1) and drop leading and trailing blanks."""
+    out: list[int] = []
+    for i in indices:
+        if i < 0 or not lines[i].strip():
+            if out and out[-1] != -1:
+                out.append(-1)
+        else:
+            out.append(i)
+    while out and out[-1] == -1:
+        out.pop()
+    return out
+
+
+def _spans(text: str, lines: list[str], labels: list[_Label | None]) -> list[RemovedSpan]:
+    """Merge adjacent lines removed by the same rule into RemovedSpans with offsets into `text`."""
+    spans: list[RemovedSpan] = []
+    offsets: list[int] = []
+    pos = 0
+    for line in lines:
+        offsets.append(pos)
+        pos += len(line) + 1
+    i = 0
+    n = len(lines)
+    while i < n:
+        lab = labels[i]
+        if lab is None:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n:
+            nxt = labels[j + 1]
+            if nxt is None or (nxt.rule, nxt.group) != (lab.rule, lab.group):
+                break
+            j += 1
+        start, end = offsets[i], offsets[j] + len(lines[j])
+        spans.append(RemovedSpan(lab.rule, lab.group, text[start:end], start, end, i + 1, j + 1))
+        i = j + 1
+    return spans
+
+
+def count_by_rule(removed: Iterable[RemovedSpan]) -> dict[str, int]:
+    """How many spans each rule removed, most frequent first."""
+    return dict(Counter(s.rule for s in removed).most_common())

@@ -1,0 +1,122 @@
+"""Per-document curation steps after parsing: boilerplate removal, sections, language tags.
+
+Each function takes one document and returns plain data, so the same code runs in an asset, a
+process pool or a Ray task.
+"""
+
+from __future__ import annotations
+
+import bisect
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pipeline.cleaning.boilerplate import RuleSet, remove_boilerplate
+from pipeline.cleaning.document import Anchor, LanguageTag, ParsedDocument, RemovedSpan, Section
+from pipeline.cleaning.language import DocumentLanguage, detect_language, needs_translation, tag_document
+from pipeline.cleaning.translate import TranslationBackend
+
+
+@dataclass
+class CleanDocument:
+    """A parsed document with boilerplate removed: `doc.text` is the clean body, anchors moved to match."""
+
+    doc: ParsedDocument
+    removed: list[RemovedSpan]
+    removed_chars: int
+    author_source: str | None
+
+
+@dataclass(frozen=True)
+class Tagged:
+    """Language of a document and of each of its sections, with translations where a backend is set."""
+
+    document: DocumentLanguage
+    sections: list[LanguageTag]
+    needs_translation: bool
+    section_needs_translation: list[bool]
+    translated_text: str | None = None
+    section_translations: list[str | None] = dataclasses.field(default_factory=list)
+
+
+def line_starts(text: str) -> list[int]:
+    """Offset of the first character of every line of `text`."""
+    starts = [0]
+    position = text.find("\n")
+    while position >= 0:
+        starts.append(position + 1)
+        position = text.find("\n", position + 1)
+    return starts
+
+
+def remap_anchors(
+    parsed: str, removed: Sequence[RemovedSpan], clean: str, anchors: Sequence[Anchor]
+) -> list[Anchor]:
+    """Move anchors from offsets of the parsed body to offsets of the clean text.
+
+    Boilerplate removal keeps or drops whole lines, so the kept non-blank lines of the parsed body are
+    the non-blank lines of the clean text, in order. An anchor on a removed line is dropped.
+    """
+    if not anchors:
+        return []
+    dropped = {line for span in removed for line in range(span.line_start, span.line_end + 1)}
+    parsed_lines, parsed_starts = parsed.split("\n"), line_starts(parsed)
+    clean_lines, clean_starts = clean.split("\n"), line_starts(clean)
+    kept = [i for i, line in enumerate(parsed_lines) if i + 1 not in dropped and line.strip()]
+    shown = [j for j, line in enumerate(clean_lines) if line.strip()]
+    if len(kept) != len(shown):  # not line-preserving after all: keep no anchor rather than a wrong one
+        return []
+    moved_line = dict(zip(kept, shown, strict=True))
+    result = []
+    for anchor in anchors:
+        line = bisect.bisect_right(parsed_starts, anchor.offset) - 1
+        if line in moved_line:
+            column = anchor.offset - parsed_starts[line]
+            result.append(Anchor(clean_starts[moved_line[line]] + column, anchor.seconds))
+    return result
+
+
+def clean_document(
+    doc: ParsedDocument, *, rules: RuleSet | None = None, repeated_lines: frozenset[str] = frozenset()
+) -> CleanDocument:
+    """Remove boilerplate from a parsed document, recording every removed span."""
+    # The stop-word signal of the classifier is per language; a whole-body guess is enough for it.
+    hint = detect_language(doc.text).language
+    result = remove_boilerplate(
+        doc.text, language=None if hint == "und" else hint, rules=rules, repeated_lines=repeated_lines
+    )
+    text = result.text if result.text.strip() else doc.text  # never clean a document down to nothing
+    removed = result.removed if text is result.text else []
+    metadata = doc.metadata
+    author_source = "metadata" if metadata.author else None
+    if metadata.author is None and result.author and removed:
+        metadata = dataclasses.replace(metadata, author=result.author)
+        author_source = "bio_block"
+    clean = dataclasses.replace(
+        doc,
+        text=text,
+        metadata=metadata,
+        anchors=remap_anchors(doc.text, removed, text, doc.anchors),
+    )
+    return CleanDocument(clean, removed, sum(s.char_end - s.char_start for s in removed), author_source)
+
+
+def tag_languages(
+    text: str,
+    sections: Sequence[Section],
+    *,
+    target: str = "en",
+    backend: TranslationBackend | None = None,
+) -> Tagged:
+    """Language of a document and its sections, flags for translation, and translations if a backend is set."""
+    document, section_tags = tag_document(text, sections)
+    doc_flag = needs_translation(document.language, target)
+    section_flags = [needs_translation(tag.language, target) for tag in section_tags]
+    if backend is None:
+        return Tagged(document, section_tags, doc_flag, section_flags, None, [None] * len(section_tags))
+    section_translations = [
+        backend.translate(section.text, tag.language, target) if flag else None
+        for section, tag, flag in zip(sections, section_tags, section_flags, strict=True)
+    ]
+    translated = backend.translate(text, document.language, target) if doc_flag else None
+    return Tagged(document, section_tags, doc_flag, section_flags, translated, section_translations)
