@@ -10,7 +10,7 @@ PORT ?= 3000
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: help setup run ui test lint typecheck status clean
+.PHONY: help setup run ui ui-readonly test lint typecheck status clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,10 @@ status: setup ## list the published dataset versions
 ui: setup ## the Dagster UI on http://$(HOST):$(PORT) (run history in DAGSTER_HOME=.dagster)
 	@echo "webcurate UI: http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/dagster dev -w workspace.yaml -h $(HOST) -p $(PORT)
+
+ui-readonly: setup ## the same UI for viewers: nothing can be launched or changed from it
+	@echo "webcurate UI (read-only): http://$(HOST):$(PORT)  (Ctrl-C to stop)"
+	$(BIN)/dagster-webserver -w workspace.yaml -h $(HOST) -p $(PORT) --read-only
 
 lint: setup ## ruff
 	$(BIN)/ruff check pipeline tests bench

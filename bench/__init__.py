@@ -1,0 +1,1 @@
+"""Benchmarks and evaluations; each script prints its figures (see the README)."""

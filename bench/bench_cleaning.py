@@ -48,20 +48,29 @@ def decode_step(data: bytes, *, guard: bool) -> str:
 
 def main() -> None:
     """Generate the corpus, time each stage, print the results."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--mojibake", type=float, default=0.1)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     corpus = [data for _, data in generate(args.docs, seed=args.seed, mojibake=args.mojibake)]
     n_bytes = sum(map(len, corpus))
-    raws = [RawDocument(f"{i:016x}", f"{i}.txt", d, hashlib.sha256(d).hexdigest()) for i, d in enumerate(corpus)]
+    raws = [
+        RawDocument(f"{i:016x}", f"{i}.txt", d, hashlib.sha256(d).hexdigest()) for i, d in enumerate(corpus)
+    ]
     parsed = [p for p in map(parse_document, raws) if isinstance(p, ParsedDocument)]
     results = [
         timed("decode (guarded)", corpus, lambda d: decode_step(d, guard=True), n_bytes),
         timed("decode (no guard)", corpus, lambda d: decode_step(d, guard=False), n_bytes),
         timed("boilerplate", parsed, lambda p: remove_boilerplate(p.text), n_bytes),
-        timed("whole cleaning", raws, lambda r: clean_document(p) if isinstance(p := parse_document(r), ParsedDocument) else p, n_bytes),
+        timed(
+            "whole cleaning",
+            raws,
+            lambda r: clean_document(p) if isinstance(p := parse_document(r), ParsedDocument) else p,
+            n_bytes,
+        ),
     ]
     print(f"{args.docs} documents, {n_bytes / 1e6:.1f} MB, {args.mojibake:.0%} mojibake, one process")
     print_table(

@@ -26,6 +26,7 @@ from pipeline.cleaning.formats import parse_document
 from pipeline.cleaning.language import detect_language, tag_document
 from pipeline.cleaning.sections import segment_sections
 
+
 def clean_corpus(n_docs: int, seed: int) -> list[ParsedDocument]:
     """The generated corpus, parsed and cleaned (skipped files left out)."""
     docs = []
@@ -82,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     report = run(args.docs, args.seed)
     print(f"corpus: {report['docs']} docs, {report['chars']:,} chars, {report['sections']} sections")
     print(f"segment_sections: {report['segment_docs_per_s']:>9} docs/s  ({report['segment_seconds']} s)")
-    print(f"tag_document:     {report['tag_docs_per_s']:>9} docs/s  ({report['tag_seconds']} s, "
-          f"{report['tag_sections_per_s']} sections/s)")
+    print(
+        f"tag_document:     {report['tag_docs_per_s']:>9} docs/s  ({report['tag_seconds']} s, "
+        f"{report['tag_sections_per_s']} sections/s)"
+    )
     print(f"both:             {report['both_docs_per_s']:>9} docs/s")
     print(f"document languages: {report['doc_languages']}  sections: {report['section_languages']}")
     after_load = report["peak_rss_mib_after_model_load"]

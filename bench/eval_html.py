@@ -20,7 +20,7 @@ from typing import Any
 
 import trafilatura
 
-from bench.common import dev_data, print_table, prf, read_jsonl
+from bench.common import dev_data, prf, print_table, read_jsonl
 from pipeline.cleaning.curate import clean_document
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import html as html_format
@@ -68,12 +68,20 @@ def evaluate(extract: Callable[[bytes], str]) -> dict[str, Any]:
             totals[i] += value
     elapsed = time.perf_counter() - started
     n = len(pages)
-    return {"pages": n, "precision": totals[0] / n, "recall": totals[1] / n, "f1": totals[2] / n, "pages_per_s": n / elapsed}
+    return {
+        "pages": n,
+        "precision": totals[0] / n,
+        "recall": totals[1] / n,
+        "f1": totals[2] / n,
+        "pages_per_s": n / elapsed,
+    }
 
 
 def main() -> None:
     """Print the comparison (or the settings sweep) as a table and JSON lines."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sweep", action="store_true", help="try trafilatura settings inside the pipeline")
     args = parser.parse_args()
     results: dict[str, dict[str, Any]] = {}
@@ -96,7 +104,9 @@ def main() -> None:
     else:
         results["plain trafilatura"] = evaluate(plain_trafilatura)
         results["webcurate"] = evaluate(pipeline_text)
-    rows = [(name, r["precision"], r["recall"], r["f1"], f"{r['pages_per_s']:.1f}") for name, r in results.items()]
+    rows = [
+        (name, r["precision"], r["recall"], r["f1"], f"{r['pages_per_s']:.1f}") for name, r in results.items()
+    ]
     print_table(["extractor", "precision", "recall", "f1", "pages/s"], rows)
     for name, r in results.items():
         print(json.dumps({"bench": "html-gold", "extractor": name, **r}))

@@ -1,6 +1,6 @@
-"""Mojibake repair on ../shared/dev-data/mojibake: repair rate on broken strings, unchanged rate on clean ones.
+"""Mojibake repair on ../shared/dev-data/mojibake: repair rate on broken strings, unchanged rate on clean.
 
-    .venv/bin/python -m bench.eval_mojibake [--show-failures]
+.venv/bin/python -m bench.eval_mojibake [--show-failures]
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ def nfc(text: str) -> str:
 
 def main() -> None:
     """Score repair_mojibake on every case and print the rates per category and overall."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--show-failures", action="store_true")
     args = parser.parse_args()
     stats: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0, 0])  # broken, repaired, clean, unchanged
@@ -46,7 +48,11 @@ def main() -> None:
     ]
     print_table(["category", "broken", "repaired", "clean", "unchanged"], rows)
     b, r, c, u = total
-    print(json.dumps({"bench": "mojibake", "repair_rate": r / b, "unchanged_rate": u / c, "broken": b, "clean": c}))
+    print(
+        json.dumps(
+            {"bench": "mojibake", "repair_rate": r / b, "unchanged_rate": u / c, "broken": b, "clean": c}
+        )
+    )
     if args.show_failures:
         for failure in failures:
             print(json.dumps(failure, ensure_ascii=False))

@@ -5,7 +5,8 @@ boilerplate blocks injected between paragraphs and at the end, in three formats 
 with front matter, HTML page), and a share of them double-encoded (mojibake). The same arguments
 always give the same bytes.
 
-    .venv/bin/python -m bench.make_corpus --docs 10000 --out /tmp/corpus [--mojibake 0.02] [--german 0.2] [--html 0.1]
+    .venv/bin/python -m bench.make_corpus --docs 10000 --out /tmp/corpus \\
+        [--mojibake 0.02] [--german 0.2] [--html 0.1]
 """
 
 from __future__ import annotations
@@ -101,7 +102,11 @@ def render(rng: random.Random, fmt: str, title: str, blocks: list[tuple[str, int
     if fmt == "markdown":
         parts = [f"## {text}" if level > 0 else text for text, level in blocks]
         day = rng.randint(1, 28)
-        return f'---\ntitle: "{title}"\ndate: 2024-03-{day:02d}\ntags: [ai, amazon]\n---\n\n' + "\n\n".join(parts) + "\n"
+        return (
+            f'---\ntitle: "{title}"\ndate: 2024-03-{day:02d}\ntags: [ai, amazon]\n---\n\n'
+            + "\n\n".join(parts)
+            + "\n"
+        )
     items = []
     for text, level in blocks:
         escaped = html.escape(text).replace("\n", "<br>")
@@ -149,7 +154,9 @@ def write_corpus(out: Path, n_docs: int, **options: float) -> int:
 
 def main() -> None:
     """Write a corpus to disk and say how big it is."""
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--seed", type=int, default=7)
@@ -157,7 +164,9 @@ def main() -> None:
     parser.add_argument("--german", type=float, default=0.2, help="share of German documents")
     parser.add_argument("--html", type=float, default=0.1, help="share of HTML pages")
     args = parser.parse_args()
-    size = write_corpus(args.out, args.docs, seed=args.seed, mojibake=args.mojibake, german=args.german, html_share=args.html)
+    size = write_corpus(
+        args.out, args.docs, seed=args.seed, mojibake=args.mojibake, german=args.german, html_share=args.html
+    )
     print(f"wrote {args.docs} documents, {size / 1e6:.1f} MB, to {args.out}")
 
 

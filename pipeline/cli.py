@@ -22,7 +22,7 @@ def run(log_level: str) -> int:
     from pipeline.definitions import defs
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
-    job = defs.resolve_implicit_global_asset_job_def()
+    job = defs.resolve_job_def("curate_job")
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,

@@ -108,7 +108,7 @@ def tag_languages(
     target: str = "en",
     backend: TranslationBackend | None = None,
 ) -> Tagged:
-    """Language of a document and its sections, flags for translation, and translations if a backend is set."""
+    """Languages of a document and its sections, translation flags, and translations if a backend is set."""
     document, section_tags = tag_document(text, sections)
     doc_flag = needs_translation(document.language, target)
     section_flags = [needs_translation(tag.language, target) for tag in section_tags]

@@ -187,7 +187,9 @@ def could_be_mojibake(text: str) -> bool:
     """Cheap guard: ASCII cannot be mojibake, and ftfy's own badness test spots the usual sequences."""
     if text.isascii() or not MOJIBAKE_HINT.search(text) or not is_bad(text):
         return False
-    return AMBIGUOUS_NBSP not in text or text.count(AMBIGUOUS_NBSP) > 1 or is_bad(text.replace(AMBIGUOUS_NBSP, " "))
+    if AMBIGUOUS_NBSP not in text or text.count(AMBIGUOUS_NBSP) > 1:
+        return True
+    return bool(is_bad(text.replace(AMBIGUOUS_NBSP, " ")))
 
 
 def repair_mojibake(text: str, *, guard: bool = True) -> tuple[str, bool]:

@@ -29,7 +29,9 @@ def release_rows(clean: pa.Table, sections: pa.Table, languages: pa.Table) -> di
     for row in sections.to_pylist():
         sections_of[row["doc_id"]].append(row)
     curated = clean.filter(clean.column("skip_reason").is_null()).to_pylist()
-    documents, section_rows, removed_rows = [], [], []
+    documents: list[dict[str, Any]] = []
+    section_rows: list[dict[str, Any]] = []
+    removed_rows: list[dict[str, Any]] = []
     for row in sorted(curated, key=lambda r: r["source_path"]):
         doc_id = row["doc_id"]
         language = language_of[(doc_id, None)]

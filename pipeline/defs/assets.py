@@ -91,7 +91,7 @@ def guarded(
     """Run one document through a step; a failure skips that document with its reason, the run goes on."""
     try:
         return work(doc)
-    except Exception as exc:  # noqa: BLE001 - any failure on one document must not stop the corpus
+    except Exception as exc:
         return Skipped(
             doc.doc_id,
             doc.source_path,
@@ -145,9 +145,8 @@ def repeated_lines(
     texts = [doc.text for doc in curated(parsed_documents)]
     counts = count_lines(texts)
     selected = select_repeated(counts, len(texts), settings.repeated_min_docs, settings.repeated_min_share)
-    rows = sorted(
-        ({"line": line, "n_docs": counts[line]} for line in selected), key=lambda r: (-r["n_docs"], r["line"])
-    )
+    ordered = sorted(selected, key=lambda line: (-counts[line], line))
+    rows: list[dict[str, Any]] = [{"line": line, "n_docs": counts[line]} for line in ordered]
     table = pa.Table.from_pylist(rows, schema=pa.schema([("line", pa.string()), ("n_docs", pa.int64())]))
     top = "\n".join(f"| {r['n_docs']} | {r['line'][:120]} |" for r in rows[:20])
     return dg.Output(
@@ -279,6 +278,9 @@ def input_fingerprint(raw: pa.Table) -> str:
 @dg.asset(
     group_name=GROUP,
     kinds={"parquet"},
+    # One writer at a time: the pool's limit is 1 (concurrency.pools.default_limit in .dagster/dagster.yaml);
+    # the release lock in pipeline/datasets/versions.py guards writers outside Dagster too.
+    pool="release",
     check_specs=[
         dg.AssetCheckSpec(
             "schema_valid",

@@ -32,9 +32,10 @@ rules:
     kind: opener
   - name: acme_footer
     group: legal
-    pattern: '^ACME Media (?:GmbH|Ltd)\\b'
+    pattern: 'ACME Media (?:GmbH|Ltd)\\b'
     why: ACME's company footer line
     max_chars: 120
+    keywords: [acme media]
   - name: acme_promo
     group: acme_promos
     phrase: harbour pass
@@ -147,6 +148,7 @@ MALFORMED: list[tuple[str, str, int, str]] = [
     ("unknown_disable", "disable: [no_such_rule]\n", 1, "unknown rule 'no_such_rule'"),
     ("empty_why", RULE.replace("why: w", "why: ''"), 4, "'why' must say"),
     ("list_as_name", RULE.replace("name: a", "name: [a, b]"), 2, "single value"),
+    ("empty_keyword", RULE + "    keywords: ['', x]\n", 6, "empty keyword"),
 ]
 
 

@@ -75,10 +75,12 @@ def page(title: str, body_html: str) -> str:
 <script>window.dataLayer = window.dataLayer || [];</script></head>
 <body>
 <div id="cookie-banner" class="cookie-consent"><p>We use cookies to improve your experience.
-By continuing to browse you accept our <a href="/cookies">cookie policy</a>.</p><button>Accept all</button></div>
+By continuing to browse you accept our <a href="/cookies">cookie policy</a>.</p>
+<button>Accept all</button></div>
 <header class="site-header"><a href="/" class="logo">Example News</a>
 <nav class="main-nav"><ul><li><a href="/tech">Tech</a></li><li><a href="/business">Business</a></li>
-<li><a href="/ai">AI</a></li><li><a href="/events">Events</a></li><li><a href="/about">About us</a></li></ul></nav>
+<li><a href="/ai">AI</a></li><li><a href="/events">Events</a></li>
+<li><a href="/about">About us</a></li></ul></nav>
 </header>
 <main><article class="post">
 <h1 class="entry-title">{html.escape(title)}</h1>
@@ -89,8 +91,9 @@ By continuing to browse you accept our <a href="/cookies">cookie policy</a>.</p>
 <p>Get the best stories delivered to your inbox every morning.</p>
 <form><input type="email" placeholder="Your e-mail"><button>Sign up</button></form></aside>
 </main>
-<footer class="site-footer"><ul><li><a href="/privacy">Privacy Policy</a></li><li><a href="/terms">Terms</a></li>
-<li><a href="/contact">Contact</a></li></ul><p>© 2024 Example News Media Ltd. All rights reserved.</p></footer>
+<footer class="site-footer"><ul><li><a href="/privacy">Privacy Policy</a></li>
+<li><a href="/terms">Terms</a></li><li><a href="/contact">Contact</a></li></ul>
+<p>© 2024 Example News Media Ltd. All rights reserved.</p></footer>
 </body></html>"""
 
 

@@ -118,3 +118,21 @@ def test_the_manifest_is_valid_json_naming_the_content_hash(tmp_path: Path) -> N
     manifest = json.loads((tmp_path / "v0001" / "manifest.json").read_text())
     assert manifest["content_hash"] == release.content_hash
     assert manifest["input"] == {"files": 1}
+
+
+def _publish_in_child(root: str, text: str) -> str:
+    return str(do_publish(Path(root), text).version)
+
+
+def test_concurrent_writers_get_distinct_complete_versions(tmp_path: Path) -> None:
+    import multiprocessing
+
+    with multiprocessing.get_context("spawn").Pool(4) as pool:
+        versions = pool.starmap(_publish_in_child, [(str(tmp_path), f"Text number {i}.") for i in range(4)])
+    assert sorted(versions) == ["v0001", "v0002", "v0003", "v0004"]
+    assert read_latest(tmp_path) == "v0004"
+    for version in versions:
+        manifest = read_manifest(tmp_path, version)
+        for name, entry in manifest["files"].items():
+            assert hashlib.sha256((tmp_path / version / name).read_bytes()).hexdigest() == entry["sha256"]
+    assert not list(tmp_path.glob(".staging-*"))

@@ -30,14 +30,18 @@ def document(release: dict[str, pd.DataFrame], entry: dict[str, Any]) -> pd.Seri
 
 
 @pytest.mark.parametrize("entry", GOLD, ids=lambda e: e["file"][:3])
-def test_text_keeps_the_article_and_loses_the_chrome(release: dict[str, pd.DataFrame], entry: dict[str, Any]) -> None:
+def test_text_keeps_the_article_and_loses_the_chrome(
+    release: dict[str, pd.DataFrame], entry: dict[str, Any]
+) -> None:
     text = normalise_ws(document(release, entry).text)
     assert [s for s in entry["must_keep"] if normalise_ws(s) not in text] == []
     assert [s for s in entry["must_drop"] + entry.get("should_drop", []) if normalise_ws(s) in text] == []
 
 
 @pytest.mark.parametrize("entry", GOLD, ids=lambda e: e["file"][:3])
-def test_every_removal_is_recorded_with_its_rule(release: dict[str, pd.DataFrame], entry: dict[str, Any]) -> None:
+def test_every_removal_is_recorded_with_its_rule(
+    release: dict[str, pd.DataFrame], entry: dict[str, Any]
+) -> None:
     doc = document(release, entry)
     removed = release["removed"][release["removed"].doc_id == doc.doc_id]
     assert len(removed) == doc.n_removed
@@ -47,7 +51,9 @@ def test_every_removal_is_recorded_with_its_rule(release: dict[str, pd.DataFrame
 
 
 @pytest.mark.parametrize("entry", GOLD, ids=lambda e: e["file"][:3])
-def test_sections_carry_the_gold_headings_in_order(release: dict[str, pd.DataFrame], entry: dict[str, Any]) -> None:
+def test_sections_carry_the_gold_headings_in_order(
+    release: dict[str, pd.DataFrame], entry: dict[str, Any]
+) -> None:
     doc = document(release, entry)
     sections = release["sections"][release["sections"].doc_id == doc.doc_id].sort_values("section_index")
     headings = list(sections.heading.dropna())
@@ -97,5 +103,11 @@ def test_author_from_the_bio_block_of_sample_000(release: dict[str, pd.DataFrame
 def test_the_dataset_card_lists_tables_and_counts(tmp_path: Path) -> None:
     assert materialize(tmp_path).success
     card = (tmp_path / "output" / "curated" / "v0001" / "README.md").read_text()
-    for needle in ("| documents | 5 |", "### sections", "### removed", "## Removed spans per rule", "| de | 1 |"):
+    for needle in (
+        "| documents | 5 |",
+        "### sections",
+        "### removed",
+        "## Removed spans per rule",
+        "| de | 1 |",
+    ):
         assert needle in card

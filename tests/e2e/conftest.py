@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import shutil
 import socket
 import subprocess
-from collections.abc import Mapping
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import REPO, SEEDS
 
@@ -40,3 +47,103 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+ASSETS_QUERY = "{ assetNodes { assetKey { path } groupName description } }"
+
+
+def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """POST a GraphQL query to the local webserver."""
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        payload: dict[str, Any] = json.loads(response.read())
+    assert "errors" not in payload, payload
+    return payload["data"]  # type: ignore[no-any-return]
+
+
+@contextlib.contextmanager
+def dagster_dev(tmp: Path, seeds: Path = SEEDS, **extra_env: str) -> Iterator[int]:
+    """`dagster dev` (webserver and daemon) on a free loopback port, with DAGSTER_HOME and output in `tmp`."""
+    port = free_port()
+    log_path = tmp / "dagster-dev.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            cwd=REPO,
+            env=e2e_env(tmp, seeds, **extra_env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            deadline = time.monotonic() + 120
+            while True:
+                try:
+                    if graphql(port, ASSETS_QUERY)["assetNodes"]:
+                        break
+                except OSError:
+                    pass
+                assert process.poll() is None, log_path.read_text()[-3000:]
+                assert time.monotonic() < deadline, "dagster dev did not come up in 120 s"
+                time.sleep(1)
+            yield port
+        finally:
+            # dagster dev stops its webserver, daemon and code server on SIGTERM; killpg is the backstop.
+            process.terminate()
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, 9)
+
+
+@pytest.fixture()
+def ui(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    """`dagster dev` on a free loopback port with a temporary DAGSTER_HOME and output folder."""
+    with dagster_dev(tmp_path) as port:
+        yield port, tmp_path
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll `condition` every half second until it holds, failing after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {seconds:.0f} s waiting for {what}"
+        time.sleep(0.5)
+
+
+LAUNCH = """
+mutation Launch($params: ExecutionParams!) {
+  launchRun(executionParams: $params) {
+    __typename
+    ... on LaunchRunSuccess { run { runId } }
+    ... on PythonError { message }
+    ... on RunConfigValidationInvalid { errors { message } }
+  }
+}"""
+RUN_STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
+JOB_SELECTOR = {
+    "repositoryLocationName": "webcurate",
+    "repositoryName": "__repository__",
+    "jobName": "curate_job",
+}
+
+
+def launch_curate_job(port: int) -> str:
+    """Launch curate_job through the webserver's GraphQL API; returns the run id."""
+    launched = graphql(port, LAUNCH, {"params": {"selector": JOB_SELECTOR}})["launchRun"]
+    assert launched["__typename"] == "LaunchRunSuccess", launched
+    return str(launched["run"]["runId"])
+
+
+def run_status(port: int, run_id: str) -> str:
+    """The status of a run (QUEUED, STARTED, SUCCESS, FAILURE, …)."""
+    return str(graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"])
+
+
+def wait_for_run(port: int, run_id: str, seconds: float = 180) -> str:
+    """Wait until a run has finished; returns its final status."""
+    wait_for(lambda: run_status(port, run_id) in ("SUCCESS", "FAILURE", "CANCELED"), seconds, f"run {run_id}")
+    return run_status(port, run_id)

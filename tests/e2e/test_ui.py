@@ -1,106 +1,89 @@
-"""`dagster dev` as `make ui` starts it: the asset graph is served, and a run launched from it publishes."""
+"""`dagster dev` as `make ui` starts it: the graph is served, runs launched from it publish, two runs
+launched together both succeed without tearing a version, and the seeds sensor picks up a new file."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import time
-import urllib.request
-from collections.abc import Iterator
+import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
-from tests.e2e.conftest import BIN, e2e_env, free_port
+from pipeline.datasets.versions import file_sha256, list_versions, read_latest
+from tests.conftest import SEEDS
+from tests.e2e.conftest import (
+    ASSETS_QUERY,
+    dagster_dev,
+    graphql,
+    launch_curate_job,
+    wait_for,
+    wait_for_run,
+)
 
 pytestmark = pytest.mark.e2e
 
-ASSETS_QUERY = "{ assetNodes { assetKey { path } groupName description } }"
-LAUNCH = """
-mutation Launch($params: ExecutionParams!) {
-  launchRun(executionParams: $params) {
+START_SENSOR = """
+mutation Start($selector: SensorSelector!) {
+  startSensor(sensorSelector: $selector) {
     __typename
-    ... on LaunchRunSuccess { run { runId } }
+    ... on Sensor { sensorState { status } }
     ... on PythonError { message }
-    ... on InvalidSubsetError { message }
-    ... on RunConfigValidationInvalid { errors { message } }
   }
 }"""
-RUN_STATUS = "query Status($id: ID!) { runOrError(runId: $id) { ... on Run { status } } }"
 
 
-def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
-    """POST a GraphQL query to the local webserver."""
-    body = json.dumps({"query": query, "variables": variables or {}}).encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=30) as response:
-        payload: dict[str, Any] = json.loads(response.read())
-    assert "errors" not in payload, payload
-    return payload["data"]  # type: ignore[no-any-return]
+def assert_complete(root: Path, version: str) -> None:
+    """Every file the manifest lists exists with its sha256, and nothing else is in the version."""
+    manifest = json.loads((root / version / "manifest.json").read_text())
+    listed = set(manifest["files"])
+    present = {p.relative_to(root / version).as_posix() for p in (root / version).rglob("*.parquet")}
+    assert listed == present
+    for name, entry in manifest["files"].items():
+        assert file_sha256(root / version / name) == entry["sha256"]
 
 
-@pytest.fixture()
-def ui(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """`dagster dev` on a free loopback port with a temporary DAGSTER_HOME and output folder."""
-    port = free_port()
-    log = (tmp_path / "dagster-dev.log").open("w")
-    process = subprocess.Popen(
-        [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO,
-        env=e2e_env(tmp_path),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if graphql(port, ASSETS_QUERY)["assetNodes"]:
-                    break
-            except OSError:
-                pass
-            assert process.poll() is None, (tmp_path / "dagster-dev.log").read_text()[-3000:]
-            assert time.monotonic() < deadline, "dagster dev did not come up in 120 s"
-            time.sleep(1)
-        yield port, tmp_path
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
-
-
-def test_ui_serves_the_graph_and_a_launched_run_publishes(ui: tuple[int, Path]) -> None:
+def test_ui_serves_the_graph_and_two_runs_launched_together_both_succeed(ui: tuple[int, Path]) -> None:
     port, tmp = ui
     nodes = graphql(port, ASSETS_QUERY)["assetNodes"]
-    keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
-    assert {"raw_documents", "parsed_documents", "curated_dataset"} <= keys
+    assert {"/".join(n["assetKey"]["path"]) for n in nodes} == {
+        "raw_documents",
+        "parsed_documents",
+        "repeated_lines",
+        "clean_documents",
+        "sections",
+        "language_tags",
+        "curated_dataset",
+    }
     assert all(n["description"] and n["groupName"] == "curation" for n in nodes)
 
-    params = {
-        "selector": {
+    runs = [launch_curate_job(port), launch_curate_job(port)]
+    assert [wait_for_run(port, run) for run in runs] == ["SUCCESS", "SUCCESS"]
+    root = tmp / "output" / "curated"
+    # Same seeds, same content: one run publishes, the other finds it equal and publishes nothing.
+    assert list_versions(root) == ["v0001"] and read_latest(root) == "v0001"
+    assert_complete(root, "v0001")
+    assert not list(root.glob(".staging-*"))
+
+
+def test_seeds_sensor_publishes_a_new_version_for_a_dropped_file(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    root = tmp_path / "output" / "curated"
+    with dagster_dev(tmp_path, seeds, WEBCURATE_SENSOR_INTERVAL="2") as port:
+        selector = {
             "repositoryLocationName": "webcurate",
             "repositoryName": "__repository__",
-            "jobName": "__ASSET_JOB",
-            "assetSelection": [{"path": [key]} for key in sorted(keys)],
-        },
-    }
-    launched = graphql(port, LAUNCH, {"params": params})["launchRun"]
-    assert launched["__typename"] == "LaunchRunSuccess", launched
-    run_id = launched["run"]["runId"]
-    deadline = time.monotonic() + 180
-    status = ""
-    while time.monotonic() < deadline:
-        status = graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"]
-        if status in ("SUCCESS", "FAILURE", "CANCELED"):
-            break
-        time.sleep(1)
-    assert status == "SUCCESS"
-    assert (tmp / "output" / "curated" / "LATEST").read_text().strip() == "v0001"
+            "sensorName": "seeds_sensor",
+        }
+        started = graphql(port, START_SENSOR, {"selector": selector})["startSensor"]
+        assert started["__typename"] == "Sensor" and started["sensorState"]["status"] == "RUNNING", started
+        # First settled listing: the sensor runs the job once over the samples.
+        wait_for(lambda: read_latest(root) == "v0001", 150, "the first version from the sensor")
+        (seeds / "dropped.md").write_text(
+            "---\ntitle: Dropped in\n---\n\n# Dropped in\n\nA new article about curating web text at scale, "
+            "copied into the seeds folder while the sensor was watching it.\n"
+        )
+        wait_for(lambda: read_latest(root) == "v0002", 150, "a second version after a file was dropped in")
+    assert_complete(root, "v0002")
+    manifest = json.loads((root / "v0002" / "manifest.json").read_text())
+    assert manifest["rows"]["documents"] == 6

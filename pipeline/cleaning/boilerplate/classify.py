@@ -1,20 +1,26 @@
 """Classify the lines of a text body as article or boilerplate, and cut the boilerplate out.
 
-One pass over the lines computes cheap features (rule match, word count, stop-word density,
-terminal punctuation, list shape); a few context steps then use the neighbourhood of each line:
+Whole lines are kept or removed; kept lines are copied verbatim, so the clean text is the input with
+the removed spans cut out and runs of blank lines folded to one. One pass over the lines computes the
+features that do not depend on neighbours (rule match, word count, stop-word density, sentence
+punctuation, list shape); context steps then look at each line's neighbourhood:
 
 1. rules (rules.py, user rules) and the corpus signal mark lines as boilerplate, and so does a line
    without any letter or digit (`separator_line`: "* * *", "|", "-----");
 2. `block` rules take their small paragraph, `opener` rules take the short lines under them;
 3. a copy of a long line repeated within a few lines is dropped (`duplicate_line`);
 4. short, link-like lines in a neighbourhood of other link-like or boilerplate lines are a
-   menu or link list (`link_list`), unless they are an authored outline (nested or introduced list);
+   menu or link list (`link_list`), unless they are an authored outline (nested, numbered or
+   introduced by a line ending in ':'), or head the prose under them;
 5. a short title line alone above a removed promo box goes with the box (`promo_title`);
 6. a boilerplate-dense tail after the last run of article prose is trimmed (`boilerplate_tail`).
 
-The passes repeat on the kept lines until nothing more is removed, so the result is idempotent.
-Article prose (long lines with function words and sentence punctuation) is only ever removed by a
-rule, as a duplicate, or inside a boilerplate-dense tail.
+The context steps repeat on the kept lines until nothing more is removed, so cleaning the result
+again changes nothing. Article prose (long lines with function words and sentence punctuation) is
+only removed by a rule, as a duplicate, or between widgets of a boilerplate-dense tail.
+
+Speed: rules are matched through a dispatch built once per rule set and language (see `_Compiled`):
+most lines are ruled out by one regex call on their first characters and one keyword search.
 """
 
 from __future__ import annotations
@@ -46,7 +52,7 @@ PROSE_MIN_WORDS = 8  # fewer words than this is never "article prose"
 PROSE_LONG_WORDS = 16  # this many words is prose even without sentence punctuation
 PROSE_MIN_STOP = 0.10  # prose has function words; menus and name lists have none
 PROSE_MIN_CHARS = 60  # a sentence this long is prose even with few function words
-WEAK_MAX_WORDS = 6  # a link-like line is short ...
+WEAK_MAX_WORDS = 8  # a link-like line is short ...
 WEAK_MAX_STOP = 0.0  # ... and has few function words ...
 LINK_WINDOW = 3  # ... and sits among link-like lines: this many neighbours on each side ...
 LINK_MIN_SHARE = 0.8  # ... of which at least this share is link-like or boilerplate
@@ -74,6 +80,7 @@ _TRAIL_QUOTES = "\"'”’»«)]*_ "
 _BYLINE_NAME = re.compile(rf"^{BYLINE_PREFIX}({NAME})", re.IGNORECASE)  # "By Jane Doe", "Text: Max Muster"
 _NAME_LINE = re.compile(r"^(?-i:[A-ZÄÖÜÅÉÈ][\w'’.-]+(?:\s+[A-ZÄÖÜÅÉÈ][\w'’.-]+){1,3})$")
 _DIGIT = re.compile(r"\d")
+_FIELD = re.compile(r"^[^:]{2,40}:\s+\S")  # "Label: value"
 _ALNUM = re.compile(r"[^\W_]")
 _SYMBOL = re.compile("[\u2190-\u21ff\u2600-\u27bf\U0001f000-\U0001faff]")  # arrows, emoji: may carry meaning
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
@@ -117,9 +124,10 @@ class _Compiled:
     first: dict[int, frozenset[str] | None]  # rule position -> characters a match can start with
     gated: tuple[_Entry, ...]
     gated_keywords: dict[int, frozenset[str]]  # rule position -> its keywords
-    # Per length bucket: a lookahead trie regex finding, at every position, the longest keyword starting
-    # there, and for each keyword the keywords that are its prefixes (they start at the same position).
-    keyword_tries: tuple[tuple[re.Pattern[str], dict[str, frozenset[str]]] | None, ...]
+    # Per length bucket: a trie regex of the bucket's keywords (one search says whether any occurs), the
+    # same as a lookahead finding at every position the longest keyword starting there, and for each
+    # keyword the keywords that are its prefixes (they start at the same position).
+    keyword_tries: tuple[tuple[re.Pattern[str], re.Pattern[str], dict[str, frozenset[str]]] | None, ...]
     floating: tuple[_Entry, ...]
     max_chars: int
     # (length bucket, line start, has a digit) -> union and candidate rules; filled lazily
@@ -170,13 +178,14 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
             floating.append(entry)
     max_chars = max((r.max_chars for _, r, _ in anchored + gated + floating), default=0)
     limits = (*(x for x in LENGTH_BUCKETS if x < max_chars), max_chars)
-    tries: list[tuple[re.Pattern[str], dict[str, frozenset[str]]] | None] = []
+    tries: list[tuple[re.Pattern[str], re.Pattern[str], dict[str, frozenset[str]]] | None] = []
     low = 0
     for limit in limits:
         words = sorted({k.lower() for _, r, _ in gated if r.max_chars > low for k in r.keywords})
         if words:
             prefixes = {w: frozenset(k for k in words if w.startswith(k)) for w in words}
-            tries.append((re.compile(f"(?=({_trie_regex(words)}))"), prefixes))
+            trie = _trie_regex(words)
+            tries.append((re.compile(trie), re.compile(f"(?=({trie}))"), prefixes))
         else:
             tries.append(None)
         low = limit
@@ -510,11 +519,11 @@ def match_rule(core: str, comp: _Compiled, low: str | None = None) -> Rule | Non
                 break
     tries = comp.keyword_tries[bucket]
     if tries is not None:
-        trie, prefixes = tries
-        hits = trie.findall(low if low is not None else core.lower())
-        if hits:
+        any_keyword, every_keyword, prefixes = tries
+        low = low if low is not None else core.lower()
+        if any_keyword.search(low) is not None:  # most lines hold no keyword: one cheap search says so
             found: set[str] = set()
-            for hit in hits:
+            for hit in every_keyword.findall(low):
                 found |= prefixes[hit]
             for order, rule, pattern in comp.gated:
                 if best is not None and order > best[0]:
@@ -584,12 +593,15 @@ def _static(line: str, comp: _Compiled, stop: frozenset[str], repeated: frozense
             and stop_share >= PROSE_MIN_STOP
             and (terminal or n_words >= PROSE_LONG_WORDS)
         )
+        # Link-like: short, no sentence end, no function words. A "Label: value" line (an address, a
+        # spec, a record field) is authored data even when short.
         short_weak = (
             not prose
             and not colon
             and n_words <= WEAK_MAX_WORDS
             and not terminal
             and stop_share <= WEAK_MAX_STOP
+            and _FIELD.match(core) is None
         )
     item = _LIST_ITEM.match(line)
     indent = len(line) - len(line.lstrip(" \t")) if item is not None else -1

@@ -16,10 +16,14 @@ Format (UTF-8 YAML; every rule needs `name`, `group`, `why` and exactly one of `
         max_chars: 200                  # optional: longer lines are never removed by this rule
         languages: [de]                 # optional: only for documents in these languages
         case_sensitive: false           # optional
+        keywords: [acme media]          # optional: the line must contain one of these (lowercase) texts;
+                                        # lets the classifier skip the pattern on other lines
     disable: [nav_word, pager]          # optional: built-in rule names to switch off
 
 Lines are matched after markup stripping (see `classify.line_core`). User rules are tried before
-the built-ins, so a user rule names a line both would match. Any problem with the file raises
+the built-ins, so a user rule names a line both would match. A `contains` phrase needs no keywords:
+the phrase is its own. Patterns that do not start with `^` and have no keywords are searched in every
+line, which is fine for a handful of site rules. Any problem with the file raises
 `RulesFileError`, whose message names the file and the line ("rules.yaml:7: ...").
 """
 
@@ -36,7 +40,19 @@ from pipeline.cleaning.boilerplate.rules import KINDS, Rule, RuleKind, RuleSet
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _RULE_KEYS = frozenset(
-    {"name", "group", "why", "phrase", "pattern", "match", "kind", "max_chars", "languages", "case_sensitive"}
+    {
+        "name",
+        "group",
+        "why",
+        "phrase",
+        "pattern",
+        "match",
+        "kind",
+        "max_chars",
+        "languages",
+        "case_sensitive",
+        "keywords",
+    }
 )
 _MATCHES = ("contains", "start", "line")
 _TRUE = frozenset({"true", "yes", "on"})
@@ -159,6 +175,7 @@ def _rule(node: yaml.Node, source: str) -> Rule:
         )
     if ("phrase" in fields) == ("pattern" in fields):
         raise RulesFileError(source, _line(node), f"rule {name!r} needs exactly one of 'phrase' or 'pattern'")
+    keywords: tuple[str, ...] = ()
     if "phrase" in fields:
         phrase = _scalar(fields["phrase"], source).strip()
         if not phrase:
@@ -170,6 +187,8 @@ def _rule(node: yaml.Node, source: str) -> Rule:
             )
         pattern = _phrase_pattern(phrase, match)
         pattern_node = fields["phrase"]
+        if match == "contains":
+            keywords = (" ".join(phrase.lower().split()),)  # the phrase must occur: a free speed gate
     else:
         if "match" in fields:
             raise RulesFileError(
@@ -180,7 +199,13 @@ def _rule(node: yaml.Node, source: str) -> Rule:
     kind = _scalar(fields["kind"], source) if "kind" in fields else "line"
     if kind not in KINDS:
         raise RulesFileError(source, _line(fields["kind"]), f"rule {name!r}: kind must be one of {KINDS}")
-    rule = Rule(name=name, group=group, pattern=pattern, why=why, kind=_kind(kind))
+    if "keywords" in fields:
+        keywords = tuple(
+            " ".join(v.lower().split()) for v, _ in _strings(fields["keywords"], source, "keywords")
+        )
+        if not all(keywords):
+            raise RulesFileError(source, _line(fields["keywords"]), f"rule {name!r}: empty keyword")
+    rule = Rule(name=name, group=group, pattern=pattern, why=why, kind=_kind(kind), keywords=keywords)
     if "max_chars" in fields:
         raw = _scalar(fields["max_chars"], source)
         if not raw.isdigit() or int(raw) <= 0:

@@ -16,6 +16,11 @@ Rule kinds:
 `max_chars` keeps prose safe: a line longer than that is an article sentence that merely mentions
 the phrase ("... readers who subscribe to the newsletter said ..."), never boilerplate by this rule.
 
+Speed contract (checked by the tests): a rule is either anchored (every alternative starts with `^`,
+so the classifier dispatches it on the line's first characters) or carries `keywords`, lowercase
+substrings one of which must occur in the line; `needs_digit` skips lines without a digit. These
+gates are part of the rule's meaning (a share widget line must hold a share verb), so keep them true.
+
 English rules apply to every language (English widgets appear on sites in all languages); rules
 written in another language carry that language in `languages` and only apply to it, or to all
 when no language hint is given.
@@ -80,7 +85,7 @@ COMMENTS = "comments"  # comment and login prompts
 LEGAL = "legal"  # copyright and legal footers
 # Groups the classifier itself assigns (not rules in this file):
 CORPUS = "corpus"  # lines repeated across many documents of the corpus (repeated.py)
-STRUCTURE = "structure"  # structural signals: link lists, boilerplate tail, duplicates, promo prose
+STRUCTURE = "structure"  # structural signals: link_list, boilerplate_tail, duplicate_line, separator_line
 
 BUILTIN_GROUPS: tuple[str, ...] = (
     NEWSLETTER,

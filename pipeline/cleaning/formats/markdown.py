@@ -14,8 +14,8 @@ from functools import lru_cache
 from html.parser import HTMLParser
 
 from markdown_it import MarkdownIt
-from markdown_it.rules_inline import StateInline
 from markdown_it.common.utils import escapeHtml
+from markdown_it.rules_inline import StateInline
 from markdown_it.token import Token
 
 from pipeline.cleaning.document import Anchor, Heading
@@ -73,7 +73,7 @@ def markdown_parser() -> MarkdownIt:
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.inline.ruler.before("link", "wikilink", wikilink_rule)
     # Rendering to HTML (a preview, a test page) shows a wiki link as its label.
-    md.add_render_rule("wikilink", lambda _self, tokens, idx, _options, _env: escapeHtml(tokens[idx].meta["label"]))
+    md.add_render_rule("wikilink", lambda _s, tokens, i, _o, _e: escapeHtml(tokens[i].meta["label"]))
     return md
 
 
