@@ -10,7 +10,7 @@ PORT ?= 3000
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: help setup run ui ui-readonly test lint typecheck status clean
+.PHONY: help setup run ui ui-readonly test lint typecheck browser status clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -44,7 +44,10 @@ lint: setup ## ruff
 typecheck: setup ## mypy
 	$(BIN)/mypy pipeline
 
-test: setup lint typecheck ## ruff, mypy and the whole pytest suite
+browser: ## Debian's Chromium for the UI test (apt only when /usr/bin/chromium is missing)
+	bash scripts/ensure_browser.sh
+
+test: setup lint typecheck browser ## ruff, mypy and the whole pytest suite
 	$(BIN)/python -m pytest
 
 clean: ## remove caches (keeps .venv, output/ and run history)

@@ -15,6 +15,18 @@ SEEDS = REPO / "seeds"
 GOLD_FILE = REPO / "tests" / "gold" / "seeds.json"
 
 
+# The assets of the graph, in order; tests at every layer check they are all there.
+ASSET_NAMES = (
+    "raw_documents",
+    "parsed_documents",
+    "repeated_lines",
+    "clean_documents",
+    "sections",
+    "language_tags",
+    "curated_dataset",
+)
+
+
 def load_gold() -> list[dict[str, Any]]:
     """The gold entries, one per sample document."""
     return list(json.loads(GOLD_FILE.read_text(encoding="utf-8"))["documents"])

@@ -21,6 +21,7 @@ from pipeline.cleaning.boilerplate.classify import (
     _compiled,
     compile_rule,
     first_chars,
+    forget_seen_lines,
     is_anchored,
     line_core,
     match_rule,
@@ -470,6 +471,15 @@ def test_list_item_starting_with_text_is_not_a_byline() -> None:
 
 
 # --- counts, robustness, idempotence -------------------------------------------------------------
+
+
+def test_seen_lines_cache_changes_no_result() -> None:
+    """Cleaning with the cache of seen lines emptied and filled gives the same result."""
+    text = raw_body("000_053669e5178234e8.txt")
+    forget_seen_lines()
+    cold = remove_boilerplate(text, language="en")
+    warm = remove_boilerplate(text, language="en")
+    assert cold == warm and cold.removed
 
 
 def test_count_by_rule_counts_spans_per_rule() -> None:

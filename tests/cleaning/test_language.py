@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 import pytest
@@ -10,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cleaning import language
-from pipeline.cleaning.document import LanguageTag, ParsedDocument, RawDocument, Section
+from pipeline.cleaning.document import LanguageTag, Section
 from pipeline.cleaning.language import (
     MIN_LETTERS,
     MIN_SCORE,
@@ -22,6 +21,7 @@ from pipeline.cleaning.language import (
     tag_document,
 )
 from pipeline.cleaning.sections import segment_sections
+from tests.cleaning.helpers import parse_seed
 from tests.conftest import SEEDS, load_gold
 
 GOLD = load_gold()
@@ -45,15 +45,6 @@ SENTENCES = {
 }
 
 
-def parse_seed(file_name: str) -> ParsedDocument:
-    """A seed parsed by the real parser."""
-    from pipeline.cleaning.formats import parse_document
-
-    data = (SEEDS / file_name).read_bytes()
-    parsed = parse_document(RawDocument(file_name.split("_")[0], str(SEEDS / file_name), data,
-                                        hashlib.sha256(data).hexdigest()))
-    assert isinstance(parsed, ParsedDocument), parsed
-    return parsed
 
 
 def line_sections(text: str) -> list[Section]:

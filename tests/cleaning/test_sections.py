@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -11,8 +10,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.cleaning.document import Anchor, Heading, ParsedDocument, RawDocument, Section
+from pipeline.cleaning.document import Anchor, Heading, Section
 from pipeline.cleaning.sections import segment_sections
+from tests.cleaning.helpers import parse_seed
 from tests.conftest import SEEDS, load_gold, normalise_ws
 
 GOLD = load_gold()
@@ -24,15 +24,6 @@ def seed_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def parse_seed(file_name: str) -> ParsedDocument:
-    """A seed parsed by the real parser (imported here so that only the tests that need it depend on it)."""
-    from pipeline.cleaning.formats import parse_document
-
-    data = (SEEDS / file_name).read_bytes()
-    parsed = parse_document(RawDocument(file_name.split("_")[0], str(SEEDS / file_name), data,
-                                        hashlib.sha256(data).hexdigest()))
-    assert isinstance(parsed, ParsedDocument), parsed
-    return parsed
 
 
 def assert_tiles(text: str, sections: Sequence[Section]) -> None:

@@ -14,7 +14,7 @@ import pytest
 from pipeline.definitions import defs
 from pipeline.defs import assets
 from pipeline.defs.resources import ArrowParquetIOManager, WebcurateSettings, settings_from_env
-from tests.conftest import REPO, SEEDS, load_gold
+from tests.conftest import ASSET_NAMES, REPO, SEEDS, load_gold
 
 ASSETS = assets.ASSETS
 
@@ -39,15 +39,7 @@ def release_meta(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
 
 def test_definitions_load_with_every_asset_and_the_check() -> None:
     keys = {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
-    assert keys == {
-        "raw_documents",
-        "parsed_documents",
-        "repeated_lines",
-        "clean_documents",
-        "sections",
-        "language_tags",
-        "curated_dataset",
-    }
+    assert keys == set(ASSET_NAMES)
     checks = {key.name for key in defs.resolve_asset_graph().asset_check_keys}
     assert "schema_valid" in checks
 

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import ASSET_NAMES, REPO
 from tests.e2e.conftest import ASSETS_QUERY, graphql
 
 if TYPE_CHECKING:
@@ -33,15 +33,7 @@ SCREENSHOT = ARTIFACTS / "ui-asset-graph.png"
 FAILURE_SCREENSHOT = ARTIFACTS / "ui-failure.png"
 LOCATION = "webcurate"
 GROUP = "curation"
-ASSETS = (
-    "raw_documents",
-    "parsed_documents",
-    "repeated_lines",
-    "clean_documents",
-    "sections",
-    "language_tags",
-    "curated_dataset",
-)
+ASSETS = ASSET_NAMES
 VIEWPORT: ViewportSize = {"width": 1600, "height": 1000}
 # The flags; the background-networking ones keep Chromium off the (closed) network.
 CHROMIUM_ARGS = [

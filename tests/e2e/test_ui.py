@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.datasets.versions import file_sha256, list_versions, read_latest
-from tests.conftest import SEEDS
+from tests.conftest import ASSET_NAMES, SEEDS
 from tests.e2e.conftest import (
     ASSETS_QUERY,
     dagster_dev,
@@ -45,15 +45,7 @@ def assert_complete(root: Path, version: str) -> None:
 def test_ui_serves_the_graph_and_two_runs_launched_together_both_succeed(ui: tuple[int, Path]) -> None:
     port, tmp = ui
     nodes = graphql(port, ASSETS_QUERY)["assetNodes"]
-    assert {"/".join(n["assetKey"]["path"]) for n in nodes} == {
-        "raw_documents",
-        "parsed_documents",
-        "repeated_lines",
-        "clean_documents",
-        "sections",
-        "language_tags",
-        "curated_dataset",
-    }
+    assert {"/".join(n["assetKey"]["path"]) for n in nodes} == set(ASSET_NAMES)
     assert all(n["description"] and n["groupName"] == "curation" for n in nodes)
 
     runs = [launch_curate_job(port), launch_curate_job(port)]

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pipeline.cleaning.boilerplate.repeated import normalise_line
@@ -132,6 +132,9 @@ class _Compiled:
     max_chars: int
     # (length bucket, line start, has a digit) -> union and candidate rules; filled lazily
     dispatch: dict[tuple[int, str, bool], tuple[re.Pattern[str] | None, tuple[_Entry, ...]]]
+    # Short lines seen before -> their static features: menus, footers and widgets repeat across the
+    # pages of a site, so a corpus meets the same lines again and again. Filled lazily, bounded.
+    seen_lines: dict[str, _Static]
 
 
 _COMPILED: dict[tuple[int, str | None], tuple[RuleSet, _Compiled]] = {}
@@ -154,6 +157,8 @@ def compile_rule(rule: Rule) -> re.Pattern[str]:
 
 
 LENGTH_BUCKETS = (60, 100, 160, 250, 300)  # line lengths at which the sets of applicable rules are rebuilt
+SEEN_MAX_CHARS = 200  # lines up to this long are remembered with their features ...
+SEEN_MAX_LINES = 20_000  # ... this many per rule set and language
 MAX_DISPATCH = 20_000  # cached (length bucket, line start) dispatch entries per rule set and language
 
 
@@ -199,6 +204,7 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
         floating=tuple(floating),
         max_chars=max_chars,
         dispatch={},
+        seen_lines={},
     )
     if len(_COMPILED) > 64:  # rule sets are few; this only guards against unbounded growth
         _COMPILED.clear()
@@ -209,20 +215,15 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
 def _dispatch(
     comp: _Compiled, bucket: int, key: str, digit: bool
 ) -> tuple[re.Pattern[str] | None, tuple[_Entry, ...]]:
-    """The union regex and the specialised anchored rules for lines of a length bucket starting with `key`."""
+    """The union regex and the anchored rules that can match lines of a length bucket starting with `key`."""
     low = comp.limits[bucket - 1] if bucket else 0
-    entries: list[_Entry] = []
-    for order, rule, pattern in comp.anchored:
-        if rule.max_chars <= low or (rule.needs_digit and not digit):
-            continue
-        first = comp.first[order]
-        if first is not None and key[0] not in first:
-            continue
-        special = _specialise(rule.pattern, key)
-        if special is None:
-            continue
-        flags = 0 if rule.case_sensitive else re.IGNORECASE
-        entries.append((order, rule, re.compile(special, flags) if special != rule.pattern else pattern))
+    entries: list[_Entry] = [
+        (order, rule, pattern)
+        for order, rule, pattern in comp.anchored
+        if rule.max_chars > low
+        and (digit or not rule.needs_digit)
+        and (comp.first[order] is None or key in comp.first[order])  # type: ignore[operator]
+    ]
     union = None
     if entries:
         # Case-insensitive union: a superset of what these rules match, tried once at the line start.
@@ -348,7 +349,6 @@ def _quantifier(p: str, j: int) -> tuple[bool, int]:
     return False, j
 
 
-_NEVER = "(?!)"  # a regex that matches nothing
 _GROUP_PREFIX = re.compile(r"\(\?(?:[aiLmsux]*(?:-[imsx]+)?:|P<\w+>)?|\(")
 
 
@@ -431,65 +431,6 @@ def _class_chars(body: str) -> set[str] | None:
     return out
 
 
-def _specialise(pattern: str, key: str) -> str | None:
-    """An anchored pattern keeping only alternatives that can start with `key` (None: none can).
-
-    `key` is the first one or two characters of a line, lowercased.
-    """
-    kept: list[str] = []
-    for branch in _split_top(pattern):
-        f = _first_seq(branch)
-        if f is not None and key[0] not in f:
-            continue
-        kept.append(_specialise_branch(branch, key))
-    return "|".join(kept) if kept else None
-
-
-def _specialise_branch(branch: str, key: str) -> str:
-    """Filter the alternatives of a leading non-optional group `^(?:a|b|...)rest` by the line's start."""
-    if not branch.startswith("^("):
-        return branch
-    end = _group_end(branch, 1)
-    _, after = _quantifier(branch, end + 1)
-    m = _GROUP_PREFIX.match(branch, 1)
-    if after != end + 1 or m is None or end >= len(branch) or not m.group(0).endswith(":"):
-        # A quantified group ("(?:a|b){1,12}") repeats: only its first round starts the line, so its
-        # alternatives cannot be filtered. Lookarounds and named groups are left alone too.
-        return branch
-    head = branch[1 : m.end()]
-    alts: list[str] = []
-    for alternative in _split_top(branch[m.end() : end]):
-        if not _may_start(alternative, key):
-            continue
-        if alternative.startswith("("):
-            # An alternative that itself opens with a group ("(?:(?:a|b)sep){1,12}"): filter one level down.
-            inner = _specialise_branch("^" + alternative, key)
-            if inner == _NEVER:
-                continue
-            alternative = inner[1:]
-        alts.append(alternative)
-    if not alts:
-        return _NEVER
-    return "^" + head + "|".join(alts) + ")" + branch[end + 1 :]
-
-
-def _may_start(alternative: str, key: str) -> bool:
-    """Whether a regex alternative can match text starting with `key` (judged on its literal start)."""
-    f = _first_seq(alternative)
-    if f is not None and key[0] not in f:
-        return False
-    prefix = ""
-    for i, ch in enumerate(alternative[:2]):
-        if (
-            ch in ".^$*+?{}[]()|\\"
-            or alternative[i + 1 : i + 2] in ("?", "*")
-            or alternative[i + 1 : i + 3] == "{0"
-        ):
-            break
-        prefix += ch.lower()
-    return key[: len(prefix)] == prefix
-
-
 def line_core(line: str) -> str:
     """The line without surrounding markup (bullets, stray `*`/`_`/`#`/`>`) and with whitespace collapsed."""
     core = line.lstrip(_LEAD_MARKUP).rstrip(_TRAIL_MARKUP)
@@ -507,8 +448,8 @@ def match_rule(core: str, comp: _Compiled, low: str | None = None) -> Rule | Non
     while comp.limits[bucket] < n:
         bucket += 1
     best: tuple[int, Rule] | None = None
-    # Anchored rules are dispatched on the first two characters, and on whether a digit is present.
-    key = core[:2].lower()
+    # Anchored rules are dispatched on the first character, and on whether a digit is present.
+    key = core[:1].lower()
     digit = _DIGIT.search(core) is not None
     entry = comp.dispatch.get((bucket, key, digit))
     union, candidates = entry if entry is not None else _dispatch(comp, bucket, key, digit)
@@ -560,8 +501,22 @@ class _Static:
     table_rule: bool  # a Markdown table separator row
 
 
-def _static(line: str, comp: _Compiled, stop: frozenset[str], repeated: frozenset[str]) -> _Static:
-    """Compute the neighbour-independent features of a non-blank line."""
+def _static_cached(line: str, comp: _Compiled, stop: frozenset[str], repeated: frozenset[str]) -> _Static:
+    """The neighbour-independent features of a non-blank line, from the cache of lines seen before."""
+    st = comp.seen_lines.get(line)
+    if st is None:
+        st = _static(line, comp, stop)
+        if len(line) <= SEEN_MAX_CHARS:
+            if len(comp.seen_lines) >= SEEN_MAX_LINES:
+                comp.seen_lines.clear()  # a new site's template replaces the old one's
+            comp.seen_lines[line] = st
+    if repeated and st.label is None and len(st.core) >= 20 and normalise_line(line) in repeated:
+        st = replace(st, label=_REPEATED)  # the corpus signal, after the rules and the separator check
+    return st
+
+
+def _static(line: str, comp: _Compiled, stop: frozenset[str]) -> _Static:
+    """Compute the neighbour-independent features of a non-blank line (rules, shape, word statistics)."""
     core = line_core(line)
     low = core.lower()
     rule = match_rule(core, comp, low)
@@ -572,8 +527,6 @@ def _static(line: str, comp: _Compiled, stop: frozenset[str], repeated: frozense
         # No letter, digit or pictograph: a rule line or stray separators ("|", "* * *", "-----"); a
         # Markdown table's "|---|---|" row is left to the table.
         label = _SEPARATOR
-    elif repeated and len(core) >= 20 and normalise_line(line) in repeated:
-        label = _REPEATED
     end = core.rstrip(_TRAIL_QUOTES)[-1:]
     terminal = end in _TERMINAL
     colon = end in (":", ";")
@@ -764,9 +717,10 @@ def _classify(view: list[int], statics: list[_Static | None]) -> list[_Label | N
         nxt = lab[k + 1]
         if nxt is None or nxt.group not in PROMO_BOX_GROUPS:
             continue
-        q = f.par[k + 1]
-        box = [j for j in range(k + 1, m) if f.par[j] == q]
-        if len(box) < 2 or any(lab[j] is None for j in box):
+        end = k + 1
+        while end < m and f.par[end] == f.par[k + 1]:
+            end += 1  # the box is the paragraph under the title
+        if end - (k + 1) < 2 or any(lab[j] is None for j in range(k + 1, end)):
             continue
         title_words = set(_WORD.findall(f.core[k].lower()))
         if len(title_words) <= 6 and title_words & PROMO_TITLE_WORDS[nxt.group]:
@@ -905,7 +859,7 @@ def remove_boilerplate(
     stop = _stop_words(language)
     lines = text.split("\n")
     statics: list[_Static | None] = [
-        _static(line, comp, stop, repeated_lines) if line.strip() else None for line in lines
+        _static_cached(line, comp, stop, repeated_lines) if line.strip() else None for line in lines
     ]
     labels: list[_Label | None] = [None] * len(lines)
     view = list(range(len(lines)))  # the pass's lines, as indices of input lines (-1: a tidied blank)
@@ -962,6 +916,12 @@ def _spans(text: str, lines: list[str], labels: list[_Label | None]) -> list[Rem
         spans.append(RemovedSpan(lab.rule, lab.group, text[start:end], start, end, i + 1, j + 1))
         i = j + 1
     return spans
+
+
+def forget_seen_lines() -> None:
+    """Empty the cache of lines seen before (benchmarks use it to time lines the classifier has not seen)."""
+    for _, comp in _COMPILED.values():
+        comp.seen_lines.clear()
 
 
 def count_by_rule(removed: Iterable[RemovedSpan]) -> dict[str, int]:

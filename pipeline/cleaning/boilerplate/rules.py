@@ -106,20 +106,20 @@ BUILTIN_GROUPS: tuple[str, ...] = (
 # Month names (abbreviated or full) in en, de, fr, es, sv and fi, for date-shaped lines.
 MONTH = (
     r"(?:jan(?:uary|uar|vier|uari)?|jänner|feb(?:ruary|ruar|ruari)?|févr(?:ier)?|mar(?:ch)?|märz|mars"
-    r"|apr(?:il)?|avr(?:il)?|may|mai|maj|jun(?:e|i)?|juin|jul(?:y|i)?|juil(?:let)?|aug(?:ust|usti)?"
-    r"|août|sep(?:t(?:ember|embre)?)?|oct(?:ober|obre)?|okt(?:ober)?|nov(?:ember|embre)?"
-    r"|dec(?:ember)?|dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto"
-    r"|septiembre|octubre|noviembre|diciembre"
-    r"|(?:tammi|helmi|maalis|huhti|touko|kesä|heinä|elo|syys|loka|marras|joulu)kuu(?:ta)?)\.?"
+    r"|apr(?:il)?|avr(?:il)?|may|mai|maj|jun(?:e|i)?|juin|jul(?:y|i)?|juil(?:let)?|aug(?:ust|usti)?|août"
+    r"|sep(?:t(?:ember|embre)?)?|oct(?:ober|obre)?|okt(?:ober)?|nov(?:ember|embre)?|dec(?:ember)?"
+    r"|dez(?:ember)?|déc(?:embre)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre"
+    r"|noviembre|diciembre|(?:tammi|helmi|maalis|huhti|touko|kesä|heinä|elo|syys|loka|marras"
+    r"|joulu)kuu(?:ta)?)\.?"
 )
 _ORD = r"(?:st|nd|rd|th|er|e|º)?"
 _DAY = rf"\d{{1,2}}{_ORD}\.?"
 _DAYS = rf"{_DAY}(?:\s*[-–/]\s*{_DAY})?"  # a day or a range of days: 27-28th
 _WEEKDAY = (
-    r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?|montag|dienstag|mittwoch"
-    r"|donnerstag|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche"
-    r"|lunes|martes|miércoles|jueves|viernes|sábado|domingo|måndag|tisdag|onsdag|torsdag|fredag"
-    r"|lördag|söndag|maanantai|tiistai|keskiviikko|torstai|perjantai|lauantai|sunnuntai)\.?,?\s+"
+    r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?|montag|dienstag|mittwoch|donnerstag"
+    r"|freitag|samstag|sonntag|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche|lunes|martes|miércoles"
+    r"|jueves|viernes|sábado|domingo|måndag|tisdag|onsdag|torsdag|fredag|lördag|söndag|maanantai|tiistai"
+    r"|keskiviikko|torstai|perjantai|lauantai|sunnuntai)\.?,?\s+"
 )
 DATE = (
     rf"(?:{_WEEKDAY})?(?:{_DAYS}\s*(?:de\s+)?{MONTH},?\s*(?:de\s+)?\d{{4}}"  # 24th Mar, 2023 / 3. März 2024
@@ -166,8 +166,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule(
         "newsletter_heading",
         NEWSLETTER,
-        r"^(?:(?:our|the|free|daily|weekly|free daily|free weekly)\s+)?(?:e-?mail\s+)?newsletters?"
-        r"(?:\s+(?:sign[- ]?up|signup|subscription|anmeldung|abonnieren|abonnement|bestellen))?\s*[:!]?$",
+        r"^(?:(?:our|the|free|daily|weekly|free daily"
+        r"|free weekly)\s+)?(?:e-?mail\s+)?newsletters?(?:\s+(?:sign[- ]?up|signup|subscription|anmeldung"
+        r"|abonnieren|abonnement|bestellen))?\s*[:!]?$",
         "A bare 'Newsletter' heading titles a subscription box.",
         kind="opener",
     ),
@@ -175,8 +176,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "newsletter_terms",
         NEWSLETTER,
         r"\bnewsletter subscriptions? (?:are|is) subject to\b|\bby (?:subscribing|signing up"
-        r"|clicking)\b.{0,80}"
-        r"\byou (?:agree|accept|consent)\b|\bunsubscribe (?:at any time|anytime)\b|\byou can unsubscribe\b",
+        r"|clicking)\b.{0,80}\byou (?:agree|accept|consent)\b|\bunsubscribe (?:at any time|anytime)\b"
+        r"|\byou can unsubscribe\b",
         "Legal small print of a subscription box; the pitch lines of the same box go with it.",
         kind="block",
         max_chars=260,
@@ -202,8 +203,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "newsletter_signup_de",
         NEWSLETTER,
         r"^(?:jetzt\s+)?(?:(?:zum|für den|unseren?|den)\s+)?newsletter\s+(?:an(?:melden)?|abonnieren"
-        r"|bestellen"
-        r"|registrieren)\b|^(?:jetzt\s+)?(?:kostenlos\s+)?abonnieren\W*$",
+        r"|bestellen|registrieren)\b|^(?:jetzt\s+)?(?:kostenlos\s+)?abonnieren\W*$",
         "German newsletter signup calls ('Newsletter abonnieren', 'Jetzt abonnieren').",
         kind="opener",
         languages=("de",),
@@ -221,8 +221,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "newsletter_terms_de",
         NEWSLETTER,
         r"\b(?:jederzeit|kann jederzeit)\b.{0,40}\b(?:abbestellen|abmelden|widerrufen)\b|\bdirekt in (?:ihr"
-        r"|dein)"
-        r" (?:e-mail-)?postfach\b",
+        r"|dein) (?:e-mail-)?postfach\b",
         "German subscription small print and inbox promises.",
         kind="block",
         max_chars=260,
@@ -233,8 +232,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "newsletter_other",
         NEWSLETTER,
         r"^(?:abonnez-vous|inscrivez-vous|s'abonner|suscr[ií]bete|suscribirse|tilaa uutiskirje|tilaa"
-        r"|prenumerera)\b.{0,60}$|\b(?:lettre d'information|bolet[ií]n|uutiskirje|nyhetsbrev)\b.{0,40}"
-        r"\b(?:inscri|abonn|suscr|tilaa|prenumer)",
+        r"|prenumerera)\b.{0,60}$|\b(?:lettre d'information|bolet[ií]n|uutiskirje"
+        r"|nyhetsbrev)\b.{0,40}\b(?:inscri|abonn|suscr|tilaa|prenumer)",
         "Newsletter calls in French, Spanish, Finnish and Swedish.",
         languages=("fr", "es", "fi", "sv"),
         keywords=(
@@ -263,8 +262,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "upcoming_events",
         EVENTS_ADS,
         r"^(?:our\s+|more\s+|all\s+)?(?:upcoming|future|next|featured)\s+(?:events?|webinars?"
-        r"|conferences?)\W*$"
-        r"|^(?:events? calendar|event listings?)\W*$",
+        r"|conferences?)\W*$|^(?:events? calendar|event listings?)\W*$",
         "An 'Upcoming Events' heading opens a listing; the event titles under it go with it.",
         kind="opener",
     ),
@@ -298,10 +296,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "also_read",
         RELATED,
         r"^(?:also read|read also|read more|read next|related|related articles?|related posts?"
-        r"|related stories"
-        r"|related reading|related content|see also|recommended|recommended reading|must read|don'?t miss"
-        r"|more from [^:]{1,40}|more on this|more stories|trending|popular|editor'?s picks?|you may also like"
-        r"|you might also like|further reading|check out|watch|listen)\s*[:|»›>–—]\s*\S",
+        r"|related stories|related reading|related content|see also|recommended|recommended reading|must read"
+        r"|don'?t miss|more from [^:]{1,40}|more on this|more stories|trending|popular|editor'?s picks?"
+        r"|you may also like|you might also like|further reading|check out|watch|listen)\s*[:|»›>–—]\s*\S",
         "'Also Read: <headline>' and its kin are one-line teasers for other articles.",
         max_chars=200,
     ),
@@ -309,13 +306,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "related_heading",
         RELATED,
         r"^(?:related|related (?:articles?|posts?|stories|reading|content|news|topics|links)|you (?:may"
-        r"|might)"
-        r" also (?:like|enjoy)|more (?:stories|articles|news|from us|like this)|recommended(?: for you"
-        r"| articles"
-        r"| stories| reading)?|further reading|popular (?:posts|articles|stories)|most (?:read|popular"
-        r"|viewed)"
-        r"|trending(?: now| stories)?|read next|what to read next|latest (?:news|posts|articles|stories)"
-        r"|recent (?:posts|articles|stories)|top stories|in case you missed it)\W*$",
+        r"|might) also (?:like|enjoy)|more (?:stories|articles|news|from us|like this)|recommended(?: for you"
+        r"| articles| stories| reading)?|further reading|popular (?:posts|articles|stories)|most (?:read"
+        r"|popular|viewed)|trending(?: now| stories)?|read next|what to read next|latest (?:news|posts"
+        r"|articles|stories)|recent (?:posts|articles|stories)|top stories|in case you missed it)\W*$",
         "A related-content heading opens a list of teaser headlines.",
         kind="opener",
     ),
@@ -323,8 +317,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "also_read_de",
         RELATED,
         r"^(?:lesen sie auch|lies auch|auch interessant|ebenfalls interessant|mehr zum thema|mehr dazu"
-        r"|zum thema"
-        r"|siehe auch|weiterlesen|empfehlung(?:en)? der redaktion|meistgelesen)\s*[:|»›>–—]\s*\S",
+        r"|zum thema|siehe auch|weiterlesen|empfehlung(?:en)? der redaktion|meistgelesen)\s*[:|»›>–—]\s*\S",
         "German 'Lesen Sie auch: <headline>' teasers.",
         max_chars=200,
         languages=("de",),
@@ -332,13 +325,11 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule(
         "related_heading_de",
         RELATED,
-        r"^(?:weitere (?:artikel|beiträge|themen|nachrichten|meldungen|news)|das könnte (?:sie|dich) auch"
-        r" interessieren|(?:das )?(?:interessiert|gefällt) (?:sie|dich) (?:vielleicht )?auch"
-        r"|ähnliche (?:artikel"
-        r"|beiträge|themen)|verwandte (?:artikel|beiträge|themen)|empfohlene artikel"
-        r"|meistgelesen(?:e artikel)?"
-        r"|neueste (?:artikel|beiträge)|mehr zum thema|lesen sie auch|auch interessant|top-?themen"
-        r"|beliebte (?:artikel|beiträge))\W*$",
+        r"^(?:weitere (?:artikel|beiträge|themen|nachrichten|meldungen|news)|das könnte (?:sie"
+        r"|dich) auch interessieren|(?:das )?(?:interessiert|gefällt) (?:sie|dich) (?:vielleicht )?auch"
+        r"|ähnliche (?:artikel|beiträge|themen)|verwandte (?:artikel|beiträge|themen)|empfohlene artikel"
+        r"|meistgelesen(?:e artikel)?|neueste (?:artikel|beiträge)|mehr zum thema|lesen sie auch"
+        r"|auch interessant|top-?themen|beliebte (?:artikel|beiträge))\W*$",
         "German related-content headings ('Weitere Artikel', 'Das könnte Sie auch interessieren').",
         kind="opener",
         languages=("de",),
@@ -349,8 +340,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"^(?:lire aussi|à lire aussi|voir aussi|lee también|le puede interesar|te puede interesar|lue myös"
         r"|läs också|läs även|relaterat|relacionado|destacado|reciente|articles similaires)\s*[:|»›>–—]\s*\S"
         r"|^(?:à lire aussi|articles similaires|sur le même sujet|noticias relacionadas"
-        r"|artículos relacionados"
-        r"|te puede interesar|lue myös|aiheeseen liittyvät|relaterade artiklar|läs mer)\W*$",
+        r"|artículos relacionados|te puede interesar|lue myös|aiheeseen liittyvät|relaterade artiklar"
+        r"|läs mer)\W*$",
         "Related-article teasers in French, Spanish, Finnish and Swedish.",
         max_chars=200,
         languages=("fr", "es", "fi", "sv"),
@@ -413,8 +404,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"|weiter lesen|mehr lesen|mehr erfahren|mehr dazu|zum artikel|lire la suite|en savoir plus|lire plus"
         r"|leer más|seguir leyendo|sigue leyendo|lue lisää|lue koko juttu|läs mer|läs hela artikeln"
         r"|fortsätt läsa)(?:\W*$|\s*[:»›>|–—-]|\s+(?:about|on|at|über|zu|zum|om|sur|sobre"
-        r"|aiheesta)\b).{0,50}$"
-        r"|^(?:mehr|more|read on)\W*$",
+        r"|aiheesta)\b).{0,50}$|^(?:mehr|more|read on)\W*$",
         "A short line starting 'Read more' / 'Weiterlesen' / 'Läs mer om ...' is a teaser link.",
         max_chars=70,
     ),
@@ -422,9 +412,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule(
         "app_download",
         APP,
-        r"^(?:download|get|install|try|use)\b.{0,40}\bapps?\b|\b(?:available|download|get it) (?:on|in|from)"
-        r" (?:the )?(?:app store|google play|play store)\b|^(?:app store|google play|get it on google play"
-        r"|download on the app store)\W*$",
+        r"^(?:download|get|install|try|use)\b.{0,40}\bapps?\b|\b(?:available|download|get it) (?:on|in"
+        r"|from) (?:the )?(?:app store|google play|play store)\b|^(?:app store|google play"
+        r"|get it on google play|download on the app store)\W*$",
         "'Download our Mobile App' and store badges are app promotion.",
         max_chars=100,
         keywords=("app", "google play", "play store"),
@@ -433,9 +423,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "app_download_de",
         APP,
         r"^(?:jetzt\s+)?(?:(?:unsere|die)\s+)?(?:\w+[- ])?app\s+(?:herunterladen|downloaden|laden"
-        r"|installieren)\b"
-        r"|^(?:hol dir|lade dir|laden sie|installieren sie)\b.{0,40}\bapp\b|\bjetzt im (?:app store"
-        r"|play store)\b",
+        r"|installieren)\b|^(?:hol dir|lade dir|laden sie|installieren sie)\b.{0,40}\bapp\b"
+        r"|\bjetzt im (?:app store|play store)\b",
         "German app download prompts ('Jetzt die App herunterladen').",
         max_chars=100,
         languages=("de",),
@@ -454,8 +443,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "join_channel",
         COMMUNITY,
         r"\bjoin (?:our|the|us on|us in|us at)\b.{0,60}\b(?:telegram|discord|whatsapp|slack|community"
-        r"|facebook"
-        r" group|linkedin group|group|channel|server|forum|newsletter|mailing list)\b",
+        r"|facebook group|linkedin group|group|channel|server|forum|newsletter|mailing list)\b",
         "'Join our Telegram/Discord/community' is a community call.",
         max_chars=160,
         keywords=("join",),
@@ -463,8 +451,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule(
         "channel_label",
         COMMUNITY,
-        r"^(?:telegram|discord|whatsapp|slack|signal|facebook|linkedin|reddit|youtube|instagram|twitter|x|"
-        r"mastodon|tiktok)\s+(?:group|channel|server|community|page|kanal|gruppe|gruppe|ryhmä|grupp)\W*$",
+        r"^(?:telegram|discord|whatsapp|slack|signal|facebook|linkedin|reddit|youtube|instagram|twitter|x"
+        r"|mastodon|tiktok)\s+(?:group|channel|server|community|page|kanal|gruppe|gruppe|ryhmä|grupp)\W*$",
         "'Telegram group', 'Discord Server': the label of a channel link.",
     ),
     Rule(
@@ -479,10 +467,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule(
         "follow_us_other",
         COMMUNITY,
-        r"^(?:folgen sie uns|folge uns|besuchen sie uns|bleiben sie|bleib|werde teil|werden sie teil)\b"
-        r".{0,60}\b(?:auf|bei|in|dran|laufenden|kontakt|informiert|community)\b|^(?:suivez-nous"
-        r"|rejoignez-nous"
-        r"|síguenos|únete|seuraa meitä|liity|följ oss|gå med)\b",
+        r"^(?:folgen sie uns|folge uns|besuchen sie uns|bleiben sie|bleib|werde teil"
+        r"|werden sie teil)\b.{0,60}\b(?:auf|bei|in|dran|laufenden|kontakt|informiert|community)\b"
+        r"|^(?:suivez-nous|rejoignez-nous|síguenos|únete|seuraa meitä|liity|följ oss|gå med)\b",
         "Social calls in German, French, Spanish, Finnish and Swedish.",
         max_chars=120,
         languages=("de", "fr", "es", "fi", "sv"),
@@ -502,8 +489,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "author_contact",
         AUTHOR,
         r"\b(?:you can reach (?:him|her|them|me)|contact (?:him|her|them|the author) at|follow (?:him|her"
-        r"|them)"
-        r" on)\b|\breach (?:out to )?(?:him |her |them |me )?(?:out )?at\s*\S*$",
+        r"|them) on)\b|\breach (?:out to )?(?:him |her |them |me )?(?:out )?at\s*\S*$",
         "'Reach out at ...', 'You can reach her at ...' close an author bio box.",
         kind="block",
         max_chars=300,
@@ -559,8 +545,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
     Rule(
         "reading_time",
         AUTHOR,
-        r"^(?:\d+\s*(?:min(?:ute)?s?|minuten?)\.?\s*(?:read|lesezeit|lesedauer|de lecture|de lectura"
-        r"|lukuaika|läsning))\W*$|^(?:lesezeit|lesedauer|reading time)\s*:?\s*\d+\s*\w*\W*$",
+        r"^(?:\d+\s*(?:min(?:ute)?s?|minuten?)\.?\s*(?:read|lesezeit|lesedauer|de lecture|de lectura|lukuaika"
+        r"|läsning))\W*$|^(?:lesezeit|lesedauer|reading time)\s*:?\s*\d+\s*\w*\W*$",
         "'5 min read' / 'Lesezeit: 4 Minuten' is byline furniture.",
         needs_digit=True,
     ),
@@ -569,10 +555,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "image_credit",
         MEDIA,
         r"^(?:cover|featured|header|hero|lead|title|top)?\s*(?:photo|image|picture|pic|illustration|graphic"
-        r"|video|artwork)s?\s*(?:credits?|source|courtesy|by)?\s*[:©]"
-        r"|^(?:photo|image|picture|illustration)s?\s+(?:credits?|courtesy|source|by)\b"
-        r"|^(?:credits?|source|quelle)\s*:\s*(?:getty|shutterstock|istock|reuters|afp|ap\b|dpa|imago|unsplash"
-        r"|pexels|pixabay|picture[- ]alliance|wikimedia|flickr)",
+        r"|video|artwork)s?\s*(?:credits?|source|courtesy|by)?\s*[:©]|^(?:photo|image|picture"
+        r"|illustration)s?\s+(?:credits?|courtesy|source|by)\b|^(?:credits?|source|quelle)\s*:\s*(?:getty"
+        r"|shutterstock|istock|reuters|afp|ap\b|dpa|imago|unsplash|pexels|pixabay|picture[- ]alliance"
+        r"|wikimedia|flickr)",
         "'Cover Photo: ...', 'Image credit: ...' name the picture's origin, not article content.",
         max_chars=200,
     ),
@@ -581,8 +567,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         MEDIA,
         r"^(?:bildquelle|bildquellen|bildnachweis|bildrechte|bild|bilder|foto|fotos|titelbild|titelfoto"
         r"|aufmacherbild|beitragsbild|symbolbild|grafik|abbildung|quelle bild|fotocredit"
-        r"|copyright bild)\s*[:©]"
-        r"|^(?:symbolbild|symbolfoto)\W*$",
+        r"|copyright bild)\s*[:©]|^(?:symbolbild|symbolfoto)\W*$",
         "German picture credits: 'Bildquelle: ...', 'Foto: ...', 'Symbolbild'.",
         max_chars=200,
         languages=("de",),
@@ -600,18 +585,16 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "agency_credit",
         MEDIA,
         r"^(?:©|\(c\)|foto|photo|bild|image)?\s*[:/]?\s*(?:©\s*)?(?:getty images|shutterstock"
-        r"|istock(?:photo)?"
-        r"|dpa|imago(?: images)?|picture[- ]alliance|reuters|afp|ap photo|unsplash|pexels|pixabay"
-        r"|adobe stock|depositphotos)(?:\s*(?:[/,|·]|\bvia\b|\bfor\b)\s*[\w .&'’-]{1,40}){0,3}\W*$",
+        r"|istock(?:photo)?|dpa|imago(?: images)?|picture[- ]alliance|reuters|afp|ap photo|unsplash|pexels"
+        r"|pixabay|adobe stock|depositphotos)(?:\s*(?:[/,|·]|\bvia\b|\bfor\b)\s*[\w .&'’-]{1,40}){0,3}\W*$",
         "A bare photo agency credit ('Getty Images', 'dpa/picture alliance') is a caption leftover.",
         max_chars=90,
     ),
     Rule(
         "gallery_counter",
         MEDIA,
-        r"^(?-i:[A-ZÄÖÜÅÉ])[\w&'’-]*(?:\s+[\w&'’-]+){0,4}\s\(\d{1,3}\)$|^(?:bild|foto|image|photo|slide"
-        r"|kuva|bilde)\s*\d{1,3}\s*(?:/|of|von|de|sur|av)\s*\d{1,3}$|^\d{1,3}\s+(?:of|von|de|sur"
-        r"|av)\s+\d{1,3}$",
+        r"^(?-i:[A-ZÄÖÜÅÉ])[\w&'’-]*(?:\s+[\w&'’-]+){0,4}\s\(\d{1,3}\)$|^(?:bild|foto|image|photo|slide|kuva"
+        r"|bilde)\s*\d{1,3}\s*(?:/|of|von|de|sur|av)\s*\d{1,3}$|^\d{1,3}\s+(?:of|von|de|sur|av)\s+\d{1,3}$",
         "'Chip Technologie (3)' or 'Bild 3 von 10' is a gallery title with a picture counter.",
         max_chars=80,
         needs_digit=True,
@@ -629,13 +612,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "cookie_notice",
         COOKIE,
         r"\b(?:uses?|using|verwendet|verwenden|nutzt|nutzen|setzt|setzen|einsatz von|utilise|utilisons"
-        r"|utilisation de|utiliza|utilizamos|usa|usamos|uso de|käyttää|käytämme|använder)\s+(?:\S+\s+){0,2}"
-        r"cookies?\b|\bcookies?\b.{0,150}\b(?:accept|agree|consent|settings|preferences|polic(?:y|ies)"
-        r"|richtlinie"
-        r"|einstellungen|einwillig|akzeptier|zustimm|einverstanden|improve|verbessern|personali[sz]|analy[sz]"
-        r"|tracking|third[- ]party|drittanbieter|en poursuivant|weiter surfen|continuing|hyväksy|godkänn"
-        r"|samtycke|asetukset|inställningar|paramètres|configuración|acepta|acceptez|accepter)"
-        r"|\b(?:this|our|diese|unsere)\s+(?:web)?(?:site|seite|website)\s+(?:uses|verwendet|nutzt|setzt)\b",
+        r"|utilisation de|utiliza|utilizamos|usa|usamos|uso de|käyttää|käytämme"
+        r"|använder)\s+(?:\S+\s+){0,2}cookies?\b|\bcookies?\b.{0,150}\b(?:accept|agree|consent|settings"
+        r"|preferences|polic(?:y|ies)|richtlinie|einstellungen|einwillig|akzeptier|zustimm|einverstanden"
+        r"|improve|verbessern|personali[sz]|analy[sz]|tracking|third[- ]party|drittanbieter|en poursuivant"
+        r"|weiter surfen|continuing|hyväksy|godkänn|samtycke|asetukset|inställningar|paramètres|configuración"
+        r"|acepta|acceptez|accepter)|\b(?:this|our|diese|unsere)\s+(?:web)?(?:site|seite|website)\s+(?:uses"
+        r"|verwendet|nutzt|setzt)\b",
         "A consent banner is about the site, never the article; in any language it names cookies.",
         max_chars=400,
         keywords=("cookie", "site uses", "seite verwendet", "seite nutzt", "seite setzt"),
@@ -644,8 +627,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "consent_button",
         COOKIE,
         r"^(?:accept|accept all|accept cookies|allow all|allow cookies|reject all|decline|i agree|i accept"
-        r"|got it|ok,? got it|agree and close|manage (?:cookies|preferences|options)|cookie settings|cookie"
-        r" preferences|alle akzeptieren|akzeptieren|alle ablehnen|ablehnen|einverstanden|zustimmen"
+        r"|got it|ok,? got it|agree and close|manage (?:cookies|preferences|options)|cookie settings"
+        r"|cookie preferences|alle akzeptieren|akzeptieren|alle ablehnen|ablehnen|einverstanden|zustimmen"
         r"|cookie-einstellungen|einstellungen verwalten|tout accepter|tout refuser|accepter|aceptar"
         r"|aceptar todo|rechazar|hyväksy|hyväksy kaikki|hyväksyn|godkänn|godkänn alla|acceptera"
         r"|acceptera alla)\W*$",
@@ -657,9 +640,9 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         SHARE,
         r"^(?:(?:share|sharing|teilen|partager|compartir|jaa|dela|print|drucken|imprimer|imprimir|tulosta"
         r"|skriv ut|e-?mail|mail|tweet|pin|save|speichern|merken|weiterleiten|versenden|empfehlen|copy link"
-        r"|link kopieren|this|article|post|story|page|on|via|auf|per|diesen|artikel|beitrag|seite"
-        r"|facebook|twitter|x|linkedin|whatsapp|pinterest|reddit|xing|telegram|messenger|flipboard|pocket"
-        r"|tumblr|threads|bluesky)[\s,:|/·•]*){1,8}$",
+        r"|link kopieren|this|article|post|story|page|on|via|auf|per|diesen|artikel|beitrag|seite|facebook"
+        r"|twitter|x|linkedin|whatsapp|pinterest|reddit|xing|telegram|messenger|flipboard|pocket|tumblr"
+        r"|threads|bluesky)[\s,:|/·•]*){1,8}$",
         "Lines made only of share/print/e-mail words and network names (with at least one such verb, see "
         "keywords) are the share widget.",
         max_chars=100,
@@ -693,13 +676,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "share_widget_call",
         SHARE,
         r"^(?:share|teilen|partager|compartir|jaa|dela)\s+(?:this|on|via|with|auf|mit|über|sur|en"
-        r"|en)\b.{0,50}$"
-        r"|^(?:click to (?:share|print|email)|diesen artikel (?:teilen|drucken|versenden)"
-        r"|send (?:this )?(?:by|via)"
-        r" e-?mail|per e-?mail (?:versenden|senden|teilen)|skicka som e-post|envoyer par e-?mail|enviar por"
-        r" (?:e-?mail|correo)|lähetä sähköpostilla|printer[- ]friendly(?: version)?|druckversion|druckansicht"
-        r"|version imprimable|versión para imprimir|tulostettava versio|utskriftsvänlig(?: version)?"
-        r"|download (?:as )?pdf|als pdf (?:herunterladen|speichern)|ladda ner som pdf)\b.{0,50}$",
+        r"|en)\b.{0,50}$|^(?:click to (?:share|print|email)|diesen artikel (?:teilen|drucken|versenden)"
+        r"|send (?:this )?(?:by|via) e-?mail|per e-?mail (?:versenden|senden|teilen)|skicka som e-post"
+        r"|envoyer par e-?mail|enviar por (?:e-?mail|correo)|lähetä sähköpostilla"
+        r"|printer[- ]friendly(?: version)?|druckversion|druckansicht|version imprimable"
+        r"|versión para imprimir|tulostettava versio|utskriftsvänlig(?: version)?|download (?:as )?pdf"
+        r"|als pdf (?:herunterladen|speichern)|ladda ner som pdf)\b.{0,50}$",
         "'Share this article with a friend', 'Send by e-mail', 'Printer-friendly version' are share widgets.",
         max_chars=90,
     ),
@@ -719,21 +701,20 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"|zurück nach oben|back|next|previous|prev|weiter|vor|vorherige(?:r)?(?: artikel| beitrag| seite)?"
         r"|nächste(?:r)?(?: artikel| beitrag| seite)?|next (?:article|post|page|story)|previous (?:article"
         r"|post|page|story)|older posts|newer posts|older entries|newer entries|ältere beiträge"
-        r"|neuere beiträge"
-        r"|search|suche|suchen|search for|sitemap|site map|close|schließen|toggle navigation|open menu"
-        r"|close menu|retour|retour en haut|haut de page|accueil|rechercher|article précédent|article suivant"
-        r"|volver|volver arriba|buscar|inicio|anterior|siguiente|takaisin|alkuun|haku|etusivu|edellinen"
-        r"|seuraava|tillbaka|tillbaka upp|till toppen|sök|hem|äldre inlägg|senare inlägg|nyare inlägg"
-        r"|föregående|nästa)\W*$",
+        r"|neuere beiträge|search|suche|suchen|search for|sitemap|site map|close|schließen|toggle navigation"
+        r"|open menu|close menu|retour|retour en haut|haut de page|accueil|rechercher|article précédent"
+        r"|article suivant|volver|volver arriba|buscar|inicio|anterior|siguiente|takaisin|alkuun|haku|etusivu"
+        r"|edellinen|seuraava|tillbaka|tillbaka upp|till toppen|sök|hem|äldre inlägg|senare inlägg"
+        r"|nyare inlägg|föregående|nästa)\W*$",
         "A line holding only a navigation word is a menu or pager leftover.",
     ),
     Rule(
         "jump_to",
         NAVIGATION,
-        r"^(?:jump to|skip to|springe zu|wechseln zu|aller à|saltar a|ir a|siirry|hoppa till)\s*:?\s*"
-        r"(?:navigation|navigering|search|suche|sök|recherche|búsqueda|haku|content|inhalt|contenu|contenido"
-        r"|sisältö|innehåll)\b.{0,40}$|^(?:you are here|sie sind hier|vous êtes ici|usted está aquí|está aquí"
-        r"|olet tässä|du är här)\s*:?.{0,150}$",
+        r"^(?:jump to|skip to|springe zu|wechseln zu|aller à|saltar a|ir a|siirry"
+        r"|hoppa till)\s*:?\s*(?:navigation|navigering|search|suche|sök|recherche|búsqueda|haku|content"
+        r"|inhalt|contenu|contenido|sisältö|innehåll)\b.{0,40}$|^(?:you are here|sie sind hier|vous êtes ici"
+        r"|usted está aquí|está aquí|olet tässä|du är här)\s*:?.{0,150}$",
         "'Jump to: navigation, search' and 'You are here:' are navigation aids.",
         max_chars=200,
     ),
@@ -741,19 +722,17 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "feed_links",
         NAVIGATION,
         r"^(?:rss|atom)(?:[- ]feeds?)?\W*$|^subscribe to:? (?:posts|comments)(?: \(atom\))?\W*$|^(?:posts"
-        r"|comments"
-        r"|entries|inlägg|kommentarer(?: till inlägget)?|beiträge|kommentare|articles|commentaires)\s*(?:via"
-        r"|per"
-        r"|\()?\s*(?:rss|atom)\)?\W*$",
+        r"|comments|entries|inlägg|kommentarer(?: till inlägget)?|beiträge|kommentare|articles"
+        r"|commentaires)\s*(?:via|per|\()?\s*(?:rss|atom)\)?\W*$",
         "Feed links ('Subscribe to: Posts (Atom)', 'Inlägg via RSS') are blog chrome.",
     ),
     Rule(
         "javascript_required",
         NAVIGATION,
         r"\bjavascript\b.{0,80}\b(?:enable|enabled|aktiviert|aktivieren|eingeschaltet|activé|activer"
-        r"|habilitado|habilitar|käytössä|aktiverat|required|erforderlich|nécessaire|necesario)\b"
-        r"|\b(?:enable|aktivieren sie|activez|habilite|aktivera)\b.{0,40}\bjavascript\b"
-        r"|\bvor spambots geschützt\b|\bprotected from spambots\b",
+        r"|habilitado|habilitar|käytössä|aktiverat|required|erforderlich|nécessaire|necesario)\b|\b(?:enable"
+        r"|aktivieren sie|activez|habilite|aktivera)\b.{0,40}\bjavascript\b|\bvor spambots geschützt\b"
+        r"|\bprotected from spambots\b",
         "'Please enable JavaScript' and e-mail cloaking notices are page-rendering leftovers.",
         max_chars=250,
         keywords=("javascript", "spambots"),
@@ -762,8 +741,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "pager",
         NAVIGATION,
         r"^(?:page|seite|sivu|sida|página)\s+\d+(?:\s*(?:of|von|/|de|av)\s*\d+)?\W*$|^(?:\d+\s+){2,}(?:…"
-        r"|\.\.\.)?"
-        r"\s*(?:\d+\s*)?(?:next|weiter|»|›|>|nächste)?\W*$|^[«‹<]\s*(?:previous|prev|zurück)\b.{0,40}$",
+        r"|\.\.\.)?\s*(?:\d+\s*)?(?:next|weiter|»|›|>|nächste)?\W*$|^[«‹<]\s*(?:previous|prev"
+        r"|zurück)\b.{0,40}$",
         "Page numbers and pager arrows are navigation.",
     ),
     Rule(
@@ -787,16 +766,13 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "account_links",
         NAVIGATION,
         r"^(?:log ?in|login|log out|logout|sign in|sign out|sign up|register|my account"
-        r"|create (?:an )?account"
-        r"|forgot (?:your )?password\??|remember me|username|user ?name|password|e-?mail or username"
-        r"|mein konto|anmelden|abmelden|registrieren|einloggen|ausloggen|benutzername|passwort"
-        r"|passwort vergessen\??"
-        r"|angemeldet bleiben|konto erstellen|se connecter|connexion|déconnexion|s'inscrire|créer un compte"
-        r"|mot de passe(?: oublié)?|nom d'utilisateur|hors ligne|en ligne|iniciar sesión|registrarse"
-        r"|cerrar sesión"
-        r"|contraseña|nombre de usuario|kirjaudu(?: sisään| ulos)?|rekisteröidy|käyttäjätunnus|salasana"
-        r"|logga in|logga ut|mitt konto|skapa konto|användarnamn|lösenord|glömt lösenordet\??)"
-        r"(?:\s*[|/·•]\s*\w[\w ]{0,20})?\W*$",
+        r"|create (?:an )?account|forgot (?:your )?password\??|remember me|username|user ?name|password"
+        r"|e-?mail or username|mein konto|anmelden|abmelden|registrieren|einloggen|ausloggen|benutzername"
+        r"|passwort|passwort vergessen\??|angemeldet bleiben|konto erstellen|se connecter|connexion"
+        r"|déconnexion|s'inscrire|créer un compte|mot de passe(?: oublié)?|nom d'utilisateur|hors ligne"
+        r"|en ligne|iniciar sesión|registrarse|cerrar sesión|contraseña|nombre de usuario|kirjaudu(?: sisään"
+        r"| ulos)?|rekisteröidy|käyttäjätunnus|salasana|logga in|logga ut|mitt konto|skapa konto|användarnamn"
+        r"|lösenord|glömt lösenordet\??)(?:\s*[|/·•]\s*\w[\w ]{0,20})?\W*$",
         "Account and login-form labels ('Log in | Register', 'Passwort vergessen?') are site chrome.",
     ),
     # ---------------------------------------------------------------- comment and login prompts
@@ -807,14 +783,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         r"|\d+\s+(?:comments?|kommentare?|responses?|replies|commentaires?|comentarios?|kommenttia?"
         r"|kommentarer)|(?:comments?|kommentare?|commentaires?|comentarios?|kommentarer|kommentit)\s*\(\d+\)"
         r"|kommentar schreiben|kommentieren|schreibe einen kommentar|beitrag schreiben|antworten|reply"
-        r"|répondre"
-        r"|responder|vastaa|svara|cancel reply|laisser un commentaire|ajouter un commentaire|commenter"
-        r"|connectez-vous (?:et|pour) comment\w*|deja un comentario|escribe un comentario|kommentoi"
+        r"|répondre|responder|vastaa|svara|cancel reply|laisser un commentaire|ajouter un commentaire"
+        r"|commenter|connectez-vous (?:et|pour) comment\w*|deja un comentario|escribe un comentario|kommentoi"
         r"|jätä kommentti|lämna en kommentar|skicka en kommentar|kommentera(?: inlägget(?: här)?)?"
-        r"|inga kommentarer"
-        r"|show comments|kommentare anzeigen|view comments|be the first to comment|comment by \S+"
-        r"|kommentar av"
-        r"|länkar till det här inlägget|links to this post|reaktioner|reactions)\W*$",
+        r"|inga kommentarer|show comments|kommentare anzeigen|view comments|be the first to comment"
+        r"|comment by \S+|kommentar av|länkar till det här inlägget|links to this post|reaktioner"
+        r"|reactions)\W*$",
         "Comment-form headings and buttons are site chrome, not the article.",
     ),
     Rule(
@@ -828,13 +802,12 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "feedback_prompt",
         COMMENTS,
         r"^(?:was this (?:answer |article |review |page |information )?helpful|did you find this helpful"
-        r"|war (?:dieser|diese|dieses) (?:artikel|beitrag|antwort|seite|information) hilfreich|ist dieser"
-        r" beitrag hilfreich|ce commentaire vous a-t-il été utile|cet article vous a-t-il été utile"
-        r"|¿te ha resultado útil|¿le ha resultado útil|¿fue útil|oliko tästä apua|oliko vastauksesta apua"
-        r"|var detta svar hjälpsamt|var detta hjälpsamt|var artikeln till hjälp)\b.{0,80}$"
-        r"|^\d+ (?:of|von|sur|de|av) \d+ (?:people|personen|internautes?|personas"
-        r"|personer)\b.{0,60}(?:helpful"
-        r"|hilfreich|utile|útil|hjälpsam)",
+        r"|war (?:dieser|diese|dieses) (?:artikel|beitrag|antwort|seite|information) hilfreich"
+        r"|ist dieser beitrag hilfreich|ce commentaire vous a-t-il été utile"
+        r"|cet article vous a-t-il été utile|¿te ha resultado útil|¿le ha resultado útil|¿fue útil"
+        r"|oliko tästä apua|oliko vastauksesta apua|var detta svar hjälpsamt|var detta hjälpsamt"
+        r"|var artikeln till hjälp)\b.{0,80}$|^\d+ (?:of|von|sur|de|av) \d+ (?:people|personen|internautes?"
+        r"|personas|personer)\b.{0,60}(?:helpful|hilfreich|utile|útil|hjälpsam)",
         "'Was this helpful?' voting widgets and their tallies.",
         max_chars=160,
     ),
@@ -916,10 +889,8 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "powered_by",
         LEGAL,
         r"\b(?:proudly )?powered by\b.{0,40}\b(?:wordpress|joomla|drupal|blogger|typo3|squarespace|wix"
-        r"|shopify"
-        r"|ghost|hugo|jekyll|tumblr|vbulletin|phpbb|mybb|xenforo)\b|\b(?:wordpress|joomla|drupal) (?:theme"
-        r"|template)"
-        r"\b|\btheme by\b|\bdesign(?:ed)? by\b.{0,40}\b(?:templates?|themes?)\b",
+        r"|shopify|ghost|hugo|jekyll|tumblr|vbulletin|phpbb|mybb|xenforo)\b|\b(?:wordpress|joomla"
+        r"|drupal) (?:theme|template)\b|\btheme by\b|\bdesign(?:ed)? by\b.{0,40}\b(?:templates?|themes?)\b",
         "'Powered by WordPress' / theme credits are the site footer.",
         max_chars=220,
         keywords=("powered by", "theme", "template"),
@@ -928,8 +899,7 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "terms_agreement",
         LEGAL,
         r"\b(?:by using|by continuing to use|by accessing)\b.{0,40}\b(?:site|website"
-        r"|service)\b.{0,60}\b(?:agree"
-        r"|accept|consent)\b|\bdurch die nutzung dieser (?:website|seite)\b",
+        r"|service)\b.{0,60}\b(?:agree|accept|consent)\b|\bdurch die nutzung dieser (?:website|seite)\b",
         "'By using this site you agree ...' is legal boilerplate.",
         max_chars=300,
         keywords=("by using", "by continuing", "by accessing", "durch die nutzung"),
