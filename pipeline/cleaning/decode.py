@@ -161,8 +161,21 @@ def normalise_newlines(text: str) -> str:
 # (bytes C2-F4) followed by continuation-byte characters (bytes 80-BF), as that codec decodes them.
 # Text without such a pair cannot be that kind of mojibake: the pre-guard in front of ftfy's
 # thorough (and 400 times slower) badness test.
-MOJIBAKE_CODECS = ("latin-1", "cp1252", "cp1250", "cp1251", "cp1253", "cp1254", "cp1257", "mac_roman",
-                   "cp437", "cp850", "cp866", "koi8_r", "iso8859_2")
+MOJIBAKE_CODECS = (
+    "latin-1",
+    "cp1252",
+    "cp1250",
+    "cp1251",
+    "cp1253",
+    "cp1254",
+    "cp1257",
+    "mac_roman",
+    "cp437",
+    "cp850",
+    "cp866",
+    "koi8_r",
+    "iso8859_2",
+)
 
 
 def _byte_chars(low: int, high: int) -> str:

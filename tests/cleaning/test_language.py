@@ -45,8 +45,6 @@ SENTENCES = {
 }
 
 
-
-
 def line_sections(text: str) -> list[Section]:
     """One section per line of `text` (heading = the line), tiling it: to test tag_document directly."""
     sections: list[Section] = []
@@ -127,8 +125,19 @@ def test_urls_do_not_vote() -> None:
 
 @pytest.mark.parametrize(
     ("label", "code"),
-    [("__label__de", "de"), ("DE", "de"), ("__label__arz", "ar"), ("yue", "zh"), ("zh-Hans", "zh"),
-     ("pt_BR", "pt"), ("iw", "he"), ("__label__ceb", UND), ("als", UND), ("", UND), ("e1", UND)],
+    [
+        ("__label__de", "de"),
+        ("DE", "de"),
+        ("__label__arz", "ar"),
+        ("yue", "zh"),
+        ("zh-Hans", "zh"),
+        ("pt_BR", "pt"),
+        ("iw", "he"),
+        ("__label__ceb", UND),
+        ("als", UND),
+        ("", UND),
+        ("e1", UND),
+    ],
 )
 def test_normalise_label(label: str, code: str) -> None:
     """Detector labels become ISO 639-1 codes; labels without one become und."""
@@ -143,8 +152,10 @@ def test_document_language_is_the_majority_of_letters() -> None:
     assert [t.language for t in tags] == ["de", "en"]
     assert document.language == "de"
     de_letters, en_letters = letter_count(sections[0].text), letter_count(sections[1].text)
-    assert document.languages == [("de", round(de_letters / (de_letters + en_letters), 4)),
-                                  ("en", round(en_letters / (de_letters + en_letters), 4))]
+    assert document.languages == [
+        ("de", round(de_letters / (de_letters + en_letters), 4)),
+        ("en", round(en_letters / (de_letters + en_letters), 4)),
+    ]
     assert document.score == tags[0].score
 
 
@@ -158,8 +169,15 @@ def test_und_sections_do_not_vote() -> None:
 
 def test_short_sections_vote_together() -> None:
     """Sections each too short to tell are tagged und, but together they decide the document."""
-    lines = ["Unsere Leistungen", "Beratung und Planung", "Wartung und Service", "Häufige Fragen",
-             "Kontakt aufnehmen", "Über das Unternehmen", "Jobs und Karriere"]
+    lines = [
+        "Unsere Leistungen",
+        "Beratung und Planung",
+        "Wartung und Service",
+        "Häufige Fragen",
+        "Kontakt aufnehmen",
+        "Über das Unternehmen",
+        "Jobs und Karriere",
+    ]
     text = "\n".join(lines) + "\n"
     sections = line_sections(text)
     assert all(letter_count(s.text) < MIN_LETTERS for s in sections)
@@ -184,8 +202,16 @@ def test_no_sections_falls_back_to_the_text() -> None:
 
 @pytest.mark.parametrize(
     ("lang", "target", "expected"),
-    [("de", "en", True), ("en", "en", False), ("EN", "en", False), (UND, "en", False), ("de", "de", False),
-     ("en", "de", True), ("fr", UND, False), ("", "en", False)],
+    [
+        ("de", "en", True),
+        ("en", "en", False),
+        ("EN", "en", False),
+        (UND, "en", False),
+        ("de", "de", False),
+        ("en", "de", True),
+        ("fr", UND, False),
+        ("", "en", False),
+    ],
 )
 def test_needs_translation(lang: str, target: str, expected: bool) -> None:
     """Translate when source and target differ; never from (or to) und."""
@@ -209,8 +235,10 @@ def test_lone_surrogates_do_not_raise() -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(text=st.text(max_size=400) | st.lists(st.sampled_from([*SENTENCES.values(), "\n", " ", "\x00"]),
-                                             max_size=8).map("".join))
+@given(
+    text=st.text(max_size=400)
+    | st.lists(st.sampled_from([*SENTENCES.values(), "\n", " ", "\x00"]), max_size=8).map("".join)
+)
 def test_property_detect_language_never_raises(text: str) -> None:
     """Any text gets a two-letter code or und, with a score in [0, 1]."""
     tag = detect_language(text)

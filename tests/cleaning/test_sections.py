@@ -24,8 +24,6 @@ def seed_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
-
-
 def assert_tiles(text: str, sections: Sequence[Section]) -> None:
     """The offset and coverage invariants every segmentation must keep."""
     assert sections, "every document yields at least one section"
@@ -125,8 +123,11 @@ def test_plain_000_titles_found_and_promo_lines_left() -> None:
     assert_tiles(text, sections)
     found = headings_of(sections)
     assert_in_order(["AI & ML Pillars", "All That Jazz", "Challenges Ahead"], found)
-    promos = ["Download our Mobile App", "Sign up for The Deep Learning Podcast",
-              "3 Ways to Join our Community"]
+    promos = [
+        "Download our Mobile App",
+        "Sign up for The Deep Learning Podcast",
+        "3 Ways to Join our Community",
+    ]
     for promo in promos:
         assert promo not in found
     # The title line ends with "?" and the lead starts at 0 with it.
@@ -229,12 +230,20 @@ def test_hand_prepared_002_headings_levels_times() -> None:
 def test_hints_in_order_missing_ones_skipped_repeated_text_matched_forward() -> None:
     """A hint cut from the text is skipped; a repeated heading text matches the next occurrence."""
     text = "Intro line.\n\nSetup\n\nFirst setup.\n\nUsage\n\nUse it.\n\nSetup\n\nSecond setup.\n"
-    hints = [Heading("Setup", 2), Heading("Gone by boilerplate removal", 2), Heading("Usage", 2),
-             Heading("Setup", 3)]
+    hints = [
+        Heading("Setup", 2),
+        Heading("Gone by boilerplate removal", 2),
+        Heading("Usage", 2),
+        Heading("Setup", 3),
+    ]
     sections = segment_sections(text, hints)
     assert_tiles(text, sections)
     assert [(s.heading, s.level, s.parent_index) for s in sections] == [
-        (None, 0, None), ("Setup", 2, None), ("Usage", 2, None), ("Setup", 3, 2)]
+        (None, 0, None),
+        ("Setup", 2, None),
+        ("Usage", 2, None),
+        ("Setup", 3, 2),
+    ]
     assert sections[3].text == "Setup\n\nSecond setup.\n"
 
 
@@ -250,8 +259,11 @@ def test_anchor_at_section_start_and_at_end_of_text() -> None:
     """An anchor at a section's first character belongs to it; one at len(text) to the last section."""
     text = "Alpha\n\nSome text about alpha that is long enough.\n\nBeta\n\nMore text about beta here.\n"
     beta = text.index("Beta")
-    sections = segment_sections(text, [Heading("Alpha", 1), Heading("Beta", 1)],
-                                [Anchor(len(text), 99), Anchor(beta, 42), Anchor(-5, 1), Anchor(10**6, 2)])
+    sections = segment_sections(
+        text,
+        [Heading("Alpha", 1), Heading("Beta", 1)],
+        [Anchor(len(text), 99), Anchor(beta, 42), Anchor(-5, 1), Anchor(10**6, 2)],
+    )
     assert [s.start_time for s in sections] == [None, 42]
     only_end = segment_sections(text, [Heading("Alpha", 1), Heading("Beta", 1)], [Anchor(len(text), 99)])
     assert [s.start_time for s in only_end] == [None, 99]
@@ -288,9 +300,17 @@ def test_setext_and_crlf() -> None:
 def test_lines_that_are_not_titles() -> None:
     """Sentences, dates, URLs, lowercase starts and lines before non-prose stay body text."""
     prose = "\n\nThis is a paragraph of ordinary prose with enough words to count as one.\n\n"
-    for line in ("This ends with a period.", "24th Mar, 2023 | Webinar", "https://example.com/page",
-                 "by Vijayalakshmi Anandan", "Chip Technologie (3)", "- a list item", "@Selkkaus",
-                 "Kaikki sydämellisesti tervetuloa! 🙂", "“Quoted words here”"):
+    for line in (
+        "This ends with a period.",
+        "24th Mar, 2023 | Webinar",
+        "https://example.com/page",
+        "by Vijayalakshmi Anandan",
+        "Chip Technologie (3)",
+        "- a list item",
+        "@Selkkaus",
+        "Kaikki sydämellisesti tervetuloa! 🙂",
+        "“Quoted words here”",
+    ):
         assert headings_of(segment_sections("Lead." + prose + line + prose)) == [], line
     assert headings_of(segment_sections("Lead." + prose + "Download our App\n\nNext Title\n")) == []
     # A line whose next block goes on in lower case is the start of a wrapped sentence.
@@ -301,8 +321,11 @@ def test_lines_that_are_not_titles() -> None:
 
 def test_run_of_title_like_lines_is_not_a_heading_chain() -> None:
     """Consecutive short lines (names, links) do not head each other; only the last one before prose can."""
-    names = ["Xavier Gravelaine – 5 sélections (Guadeloupe)", "Bernard Lama – 44 sélections (Guyane)",
-             "Marius Trésor – 65 sélections (Guadeloupe)"]
+    names = [
+        "Xavier Gravelaine – 5 sélections (Guadeloupe)",
+        "Bernard Lama – 44 sélections (Guyane)",
+        "Marius Trésor – 65 sélections (Guadeloupe)",
+    ]
     text = "\n\n".join(names) + "\n\nThese players were born overseas and chose to play for France.\n"
     assert headings_of(segment_sections(text)) == [names[-1]]
 
@@ -331,14 +354,18 @@ def test_property_sections_tile_the_text(text: str, data: st.DataObject) -> None
     lines = [line for line in text.split("\n") if line.strip()]
     hint_texts = data.draw(st.lists(st.sampled_from(lines) if lines else TITLE, max_size=5) | st.just([]))
     hints = [Heading(t, data.draw(st.integers(-1, 7))) for t in hint_texts]
-    anchors = data.draw(st.lists(st.builds(Anchor, st.integers(-3, len(text) + 3), st.integers(0, 9999)),
-                                 max_size=6))
+    anchors = data.draw(
+        st.lists(st.builds(Anchor, st.integers(-3, len(text) + 3), st.integers(0, 9999)), max_size=6)
+    )
     sections = segment_sections(text, hints, anchors)
     assert_tiles(text, sections)
     for section in sections:
-        inside = [a.seconds for a in sorted(anchors, key=lambda a: a.offset)
-                  if section.char_start <= a.offset < section.char_end
-                  or (section is sections[-1] and a.offset == len(text))]
+        inside = [
+            a.seconds
+            for a in sorted(anchors, key=lambda a: a.offset)
+            if section.char_start <= a.offset < section.char_end
+            or (section is sections[-1] and a.offset == len(text))
+        ]
         assert section.start_time == (inside[0] if inside else None)
         if section.heading is not None and section.char_start > 0:
             # A heading section starts at the start of a line.

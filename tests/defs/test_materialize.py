@@ -129,3 +129,31 @@ def test_settings_default_and_follow_the_environment(
     settings = settings_from_env(environ)
     assert (settings.seeds_dir, settings.output_dir) == expected
     assert settings.release_root == Path(expected[1]) / "curated"
+
+
+def run_with(tmp: Path, **settings: str) -> dg.ExecuteInProcessResult:
+    resources = {
+        "settings": WebcurateSettings(output_dir=str(tmp / "output"), **settings),  # type: ignore[arg-type]
+        "io_manager": ArrowParquetIOManager(base_dir=str(tmp / "io")),
+    }
+    return dg.materialize(ASSETS, resources=resources, raise_on_error=False)
+
+
+def test_a_translation_backend_fills_translated_text_where_needed(tmp_path: Path) -> None:
+    assert run_with(tmp_path, translation_backend="identity").success
+    docs = pd.read_parquet(tmp_path / "output" / "curated" / "v0001" / "documents").set_index("source_path")
+    german = docs.loc["004_a96622498b1f3992.txt"]
+    assert german.needs_translation and german.translated_text == german.text  # identity: text unchanged
+    assert docs.drop(index="004_a96622498b1f3992.txt").translated_text.isna().all()
+    sections = pd.read_parquet(tmp_path / "output" / "curated" / "v0001" / "sections")
+    assert sections[sections.language == "de"].translated_text.notna().all()
+
+
+def test_an_unavailable_translation_backend_fails_clearly(tmp_path: Path) -> None:
+    result = run_with(tmp_path, translation_backend="deepl-offline")
+    assert not result.success
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert failure.step_key == "language_tags"
+    message = failure.step_failure_data.error.message  # type: ignore[union-attr]
+    assert "translation backend" in message and "deepl-offline" in message and "identity" in message
+    assert not (tmp_path / "output" / "curated" / "LATEST").exists()
