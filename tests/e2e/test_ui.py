@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.datasets import load_table
 from pipeline.datasets.versions import file_sha256, list_versions, read_latest
 from tests.conftest import ASSET_NAMES, SEEDS
 from tests.e2e.conftest import (
@@ -55,6 +56,8 @@ def test_ui_serves_the_graph_and_two_runs_launched_together_both_succeed(ui: tup
     assert list_versions(root) == ["v0001"] and read_latest(root) == "v0001"
     assert_complete(root, "v0001")
     assert not list(root.glob(".staging-*"))
+    docs = load_table("documents", root=root)
+    assert len(docs) == 5 and set(docs.language) == {"en", "de"}
 
 
 def test_seeds_sensor_publishes_a_new_version_for_a_dropped_file(tmp_path: Path) -> None:
