@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The tests also cover the Ray engine, so they install the optional ray extra (once, and again on change).
+RAY_STAMP := $(VENV)/.installed-ray
+$(RAY_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev,ray]'
+	@touch $(RAY_STAMP)
+
 setup: $(STAMP) ## create .venv and install webcurate with its dev tools
 	@mkdir -p "$(DAGSTER_HOME)"
 
@@ -47,7 +53,7 @@ typecheck: setup ## mypy
 browser: ## Debian's Chromium for the UI test (apt only when /usr/bin/chromium is missing)
 	bash scripts/ensure_browser.sh
 
-test: setup lint typecheck browser ## ruff, mypy and the whole pytest suite
+test: setup $(RAY_STAMP) lint typecheck browser ## ruff, mypy and the whole pytest suite
 	$(BIN)/python -m pytest
 
 clean: ## remove caches (keeps .venv, output/ and run history)

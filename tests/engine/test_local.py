@@ -1,0 +1,62 @@
+"""The local engine: order, failures, hangs and worker replacement, with real processes."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.engine.local import LocalEngine, batches_of
+
+SCHEMA = pa.schema([("x", pa.int64()), ("y", pa.int64()), ("error", pa.string())])
+
+
+def work(row: dict[str, Any]) -> dict[str, Any]:
+    """Doubles x; 3 raises; 5 hangs in C code (catastrophic regex backtracking no signal can interrupt)."""
+    if row["x"] == 3:
+        raise ValueError("three is not welcome")
+    if row["x"] == 5:
+        re.match(r"(a+)+$", "a" * 64 + "b")
+    return {"x": row["x"], "y": row["x"] * 2, "error": None}
+
+
+def failed(row: dict[str, Any], reason: str) -> dict[str, Any]:
+    return {"x": row["x"], "y": None, "error": reason}
+
+
+def table(n: int) -> pa.Table:
+    return pa.table({"x": list(range(n))})
+
+
+def run(engine: LocalEngine, n: int, batch: int) -> list[dict[str, Any]]:
+    out = list(engine.map(batches_of(table(n), batch), SCHEMA))
+    assert all(b.schema == SCHEMA for b in out)
+    return pa.Table.from_batches(out, schema=SCHEMA).to_pylist()
+
+
+def test_results_come_back_in_order_with_failures_recorded_and_hangs_cut_off() -> None:
+    engine = LocalEngine(work, failed, workers=2, timeout_s=2.0)
+    started = time.monotonic()
+    rows = run(engine, 40, 7)
+    assert [r["x"] for r in rows] == list(range(40))
+    assert [r["y"] for r in rows if r["x"] not in (3, 5)] == [2 * x for x in range(40) if x not in (3, 5)]
+    assert rows[3]["error"].startswith("failed: ValueError: three is not welcome")
+    assert rows[5]["error"] == "timed out after 2 s"
+    assert (engine.timed_out, engine.restarted) == (1, 1)
+    assert time.monotonic() - started < 30  # the hang cost one time limit, not the run
+
+
+def test_one_worker_and_two_workers_give_the_same_table() -> None:
+    one = run(LocalEngine(work, failed, workers=1, timeout_s=2.0), 23, 4)
+    two = run(LocalEngine(work, failed, workers=2, timeout_s=2.0), 23, 4)
+    assert one == two
+
+
+def test_empty_input_and_empty_batches() -> None:
+    engine = LocalEngine(work, failed, workers=2)
+    assert list(engine.map(iter([]), SCHEMA)) == []
+    empty = pa.RecordBatch.from_pylist([], schema=pa.schema([("x", pa.int64())]))
+    (out,) = engine.map(iter([empty]), SCHEMA)
+    assert out.num_rows == 0
