@@ -19,12 +19,17 @@ from pipeline.cleaning.document import (
     Skipped,
 )
 
+# Every per-document table starts with the file's identity; skipped entries carry only these.
+IDENTITY_FIELDS = [
+    pa.field("doc_id", pa.string(), nullable=False),
+    pa.field("source_path", pa.string(), nullable=False),
+    pa.field("sha256", pa.string()),
+    pa.field("size_bytes", pa.int64()),
+]
+
 RAW_SCHEMA = pa.schema(
     [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("source_path", pa.string(), nullable=False),
-        pa.field("sha256", pa.string()),
-        pa.field("size_bytes", pa.int64()),
+        *IDENTITY_FIELDS,
         pa.field("content", pa.large_binary()),
         pa.field("skip_reason", pa.string()),
     ]
@@ -32,10 +37,7 @@ RAW_SCHEMA = pa.schema(
 
 PARSED_SCHEMA = pa.schema(
     [
-        pa.field("doc_id", pa.string(), nullable=False),
-        pa.field("source_path", pa.string(), nullable=False),
-        pa.field("sha256", pa.string()),
-        pa.field("size_bytes", pa.int64()),
+        *IDENTITY_FIELDS,
         pa.field("format", pa.string()),
         pa.field("metadata_format", pa.string()),
         pa.field("encoding", pa.string()),
