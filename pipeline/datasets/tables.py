@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -94,6 +95,9 @@ SECTIONS_SCHEMA = pa.schema(
     ]
 )
 
+# The Section dataclass's fields are columns of SECTIONS_SCHEMA (n_chars and n_words are derived).
+SECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Section))
+
 LANGUAGE_SHARE = pa.struct([("language", pa.string()), ("share", pa.float64())])
 # One row per document (section_index null) and one per section.
 LANGUAGE_SCHEMA = pa.schema(
@@ -142,19 +146,20 @@ def _skipped_row(item: Skipped) -> dict[str, Any]:
     }
 
 
+def skipped_from_row(row: dict[str, Any]) -> Skipped:
+    """A skipped entry back from its row (the inverse of `_skipped_row`)."""
+    return Skipped(
+        row["doc_id"], row["source_path"], row["skip_reason"], row["sha256"] or "", row["size_bytes"] or 0
+    )
+
+
 def iter_raw(table: pa.Table) -> Iterator[RawDocument | Skipped]:
     """The entries of a raw table as RawDocument or Skipped."""
     for row in table.to_pylist():
         if row["skip_reason"] is None:
             yield RawDocument(row["doc_id"], row["source_path"], row["content"], row["sha256"])
         else:
-            yield Skipped(
-                row["doc_id"],
-                row["source_path"],
-                row["skip_reason"],
-                row["sha256"] or "",
-                row["size_bytes"] or 0,
-            )
+            yield skipped_from_row(row)
 
 
 def parsed_row(doc: ParsedDocument) -> dict[str, Any]:
@@ -237,18 +242,7 @@ def iter_sections(table: pa.Table) -> Iterator[tuple[str, list[Section]]]:
             if current is not None:
                 yield current, group
             current, group = row["doc_id"], []
-        group.append(
-            Section(
-                section_index=row["section_index"],
-                heading=row["heading"],
-                level=row["level"],
-                parent_index=row["parent_index"],
-                char_start=row["char_start"],
-                char_end=row["char_end"],
-                text=row["text"],
-                start_time=row["start_time"],
-            )
-        )
+        group.append(Section(**{name: row[name] for name in SECTION_FIELDS}))
     if current is not None:
         yield current, group
 
@@ -294,13 +288,7 @@ def iter_parsed(table: pa.Table) -> Iterator[ParsedDocument | Skipped]:
     """The rows of a parsed table as ParsedDocument or Skipped."""
     for row in table.to_pylist():
         if row["skip_reason"] is not None:
-            yield Skipped(
-                row["doc_id"],
-                row["source_path"],
-                row["skip_reason"],
-                row["sha256"] or "",
-                row["size_bytes"] or 0,
-            )
+            yield skipped_from_row(row)
             continue
         metadata = Metadata(**{name: row[name] for name in METADATA_COLUMNS})
         metadata.tags = row["tags"] or []
