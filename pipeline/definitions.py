@@ -9,7 +9,7 @@ import os
 import dagster as dg
 
 from pipeline.defs import assets, automation
-from pipeline.defs.resources import ArrowParquetIOManager, settings_from_env
+from pipeline.defs.resources import settings_from_env
 
 # When the daily refresh runs (UTC), and how often the seeds sensor looks at the folder.
 SCHEDULE_CRON = os.environ.get("WEBCURATE_SCHEDULE_CRON") or "0 2 * * *"
@@ -20,7 +20,7 @@ defs = dg.Definitions(
     jobs=[automation.curate_job],
     schedules=[automation.curate_schedule(SCHEDULE_CRON)],
     sensors=[automation.seeds_sensor(SENSOR_INTERVAL_SECONDS), automation.report_failed_runs],
-    resources={"settings": settings_from_env(), "io_manager": ArrowParquetIOManager()},
+    resources={"settings": settings_from_env()},
     # The graph is a chain: a process per step would only add start-up time (imports, the language model)
     # to every step. Parallel work happens inside the steps.
     executor=dg.in_process_executor,

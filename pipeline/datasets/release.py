@@ -2,56 +2,44 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipeline.datasets.schema import TableSchema
 
 RELEASE_TABLES = ("documents", "sections", "removed")
-LANGUAGE_COLUMNS = ("language", "language_score", "needs_translation", "translated_text")
 
 
-def table_from_rows(rows: Sequence[Mapping[str, Any]], schema: TableSchema) -> pa.Table:
-    """Rows to a table with the schema's explicit Arrow types (never inferred)."""
-    arrow = schema.arrow
-    return pa.Table.from_pylist([{name: row.get(name) for name in arrow.names} for row in rows], schema=arrow)
+def _flatten(documents: pa.Table, column: str, schema: pa.Schema) -> pa.Table:
+    """One row per item of a list-of-struct column, with its document's doc_id, as `schema`'s columns."""
+    lists = documents.column(column).combine_chunks()
+    items = pc.list_flatten(lists)
+    parents = pc.list_parent_indices(lists)
+    columns = {"doc_id": documents.column("doc_id").take(parents)}
+    present = {items.type.field(i).name for i in range(items.type.num_fields)}
+    columns.update({name: items.field(name) for name in schema.names if name in present})
+    # Names and values only: a missing column or a type that breaks the schema is for the validator to
+    # report, not an error here.
+    names = [name for name in schema.names if name in columns]
+    return pa.table([columns[name] for name in names], names=names)
 
 
-def release_rows(clean: pa.Table, sections: pa.Table, languages: pa.Table) -> dict[str, list[dict[str, Any]]]:
-    """Rows of the release tables: documents (sorted by path), their sections and their removed spans."""
-    language_of: dict[tuple[str, int | None], dict[str, Any]] = {
-        (row["doc_id"], row["section_index"]): row for row in languages.to_pylist()
+def release_chunk(
+    curated: pa.Table | pa.RecordBatch, schemas: Mapping[str, TableSchema]
+) -> dict[str, pa.Table]:
+    """The release tables' rows for a chunk of curated documents (skipped ones left out)."""
+    table = curated if isinstance(curated, pa.Table) else pa.Table.from_batches([curated])
+    documents = table.filter(pc.is_null(table.column("skip_reason")))
+    return {
+        "documents": documents.select(
+            [n for n in schemas["documents"].arrow.names if n in table.column_names]
+        ),
+        "sections": _flatten(documents, "sections", schemas["sections"].arrow),
+        "removed": _flatten(documents, "removed", schemas["removed"].arrow),
     }
-    sections_of: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in sections.to_pylist():
-        sections_of[row["doc_id"]].append(row)
-    curated = clean.filter(clean.column("skip_reason").is_null()).to_pylist()
-    documents: list[dict[str, Any]] = []
-    section_rows: list[dict[str, Any]] = []
-    removed_rows: list[dict[str, Any]] = []
-    for row in sorted(curated, key=lambda r: r["source_path"]):
-        doc_id = row["doc_id"]
-        language = language_of[(doc_id, None)]
-        spans = row.pop("removed") or []
-        documents.append(
-            {
-                **row,
-                "extra": row["extra"] or [],
-                "n_chars": len(row["text"]),
-                "n_words": len(row["text"].split()),
-                "n_sections": len(sections_of[doc_id]),
-                "n_removed": len(spans),
-                **{name: language[name] for name in (*LANGUAGE_COLUMNS, "languages")},
-            }
-        )
-        for section in sections_of[doc_id]:
-            tag = language_of[(doc_id, section["section_index"])]
-            section_rows.append({**section, **{name: tag[name] for name in LANGUAGE_COLUMNS}})
-        removed_rows.extend({"doc_id": doc_id, **span} for span in spans)
-    return {"documents": documents, "sections": section_rows, "removed": removed_rows}
 
 
 def _markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -197,6 +198,43 @@ def validate(table: pa.Table, schema: TableSchema) -> list[Violation]:
             violations.append(Violation(name, spec.name, "not_null", f"{column.null_count} null values"))
         violations.extend(_check_constraints(name, spec, column))
     return violations
+
+
+class StreamValidator:
+    """Validates tables arriving chunk by chunk; uniqueness holds across chunks, not just within one."""
+
+    def __init__(self, schemas: Mapping[str, TableSchema]) -> None:
+        self.schemas = schemas
+        self.violations: list[Violation] = []
+        # (table, column) -> values seen so far, for the columns that must be unique
+        self._seen: dict[tuple[str, str], set[Any]] = {
+            (name, c.name): set()
+            for name, s in schemas.items()
+            for c in s.columns
+            if c.constraints.get("unique")
+        }
+        self._duplicates: dict[tuple[str, str], list[Any]] = {key: [] for key in self._seen}
+
+    def check(self, name: str, table: pa.Table) -> list[Violation]:
+        """The violations of one chunk of table `name` (recorded too); duplicates are reported by finish()."""
+        found = validate(table, self.schemas[name])
+        for (table_name, column), seen in self._seen.items():
+            if table_name != name or column not in table.column_names:
+                continue
+            for value in table.column(column).drop_null().to_pylist():
+                if value in seen:
+                    self._duplicates[(table_name, column)].append(value)
+                seen.add(value)
+        self.violations.extend(v for v in found if v.rule != "unique")
+        return [v for v in found if v.rule != "unique"]
+
+    def finish(self) -> list[Violation]:
+        """Every violation found, duplicates across all chunks included."""
+        for (table_name, column), values in self._duplicates.items():
+            if values:
+                examples = ", ".join(repr(v) for v in values[:3])
+                self.violations.append(Violation(table_name, column, "unique", f"duplicated: {examples}"))
+        return self.violations
 
 
 def _check_constraints(table: str, spec: ColumnSpec, column: pa.ChunkedArray) -> list[Violation]:

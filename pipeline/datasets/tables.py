@@ -112,30 +112,49 @@ LANGUAGE_SCHEMA = pa.schema(
     ]
 )
 
+# A section inside a curated document: SECTIONS_SCHEMA without doc_id, plus its language.
+TAGGED_SECTION = pa.struct(
+    [
+        *(f for f in SECTIONS_SCHEMA if f.name != "doc_id"),
+        pa.field("language", pa.string()),
+        pa.field("language_score", pa.float64()),
+        pa.field("needs_translation", pa.bool_()),
+        pa.field("translated_text", pa.string()),
+    ]
+)
+# One row per document after curation: the clean document, its counts, its languages and its sections.
+CURATED_SCHEMA = pa.schema(
+    [
+        *(f for f in CLEAN_SCHEMA if f.name != "skip_reason"),
+        pa.field("n_chars", pa.int64()),
+        pa.field("n_words", pa.int64()),
+        pa.field("n_sections", pa.int64()),
+        pa.field("n_removed", pa.int64()),
+        *(f for f in LANGUAGE_SCHEMA if f.name in ("language", "language_score", "languages")),
+        *(f for f in LANGUAGE_SCHEMA if f.name in ("needs_translation", "translated_text")),
+        pa.field("sections", pa.list_(TAGGED_SECTION)),
+        pa.field("skip_reason", pa.string()),
+    ]
+)
+
 METADATA_COLUMNS = ("title", "url", "published", "author", "description", "tags", "category", "source_name")
 
 
-def raw_table(items: Iterable[RawDocument | Skipped]) -> pa.Table:
-    """The inventory of the seeds folder: one row per entry, content for readable files."""
-    rows = []
-    for item in items:
-        if isinstance(item, RawDocument):
-            rows.append(
-                {
-                    "doc_id": item.doc_id,
-                    "source_path": item.source_path,
-                    "sha256": item.sha256,
-                    "size_bytes": item.size_bytes,
-                    "content": item.data,
-                    "skip_reason": None,
-                }
-            )
-        else:
-            rows.append(_skipped_row(item))
-    return pa.Table.from_pylist(rows, schema=RAW_SCHEMA)
+def raw_row(item: RawDocument | Skipped) -> dict[str, Any]:
+    """An entry of the seeds folder as a row of RAW_SCHEMA: content for a readable file, else the reason."""
+    if isinstance(item, Skipped):
+        return skipped_row(item)
+    return {
+        "doc_id": item.doc_id,
+        "source_path": item.source_path,
+        "sha256": item.sha256,
+        "size_bytes": item.size_bytes,
+        "content": item.data,
+        "skip_reason": None,
+    }
 
 
-def _skipped_row(item: Skipped) -> dict[str, Any]:
+def skipped_row(item: Skipped) -> dict[str, Any]:
     """The row of a skipped entry: identity and reason, everything else null."""
     return {
         "doc_id": item.doc_id,
@@ -147,7 +166,7 @@ def _skipped_row(item: Skipped) -> dict[str, Any]:
 
 
 def skipped_from_row(row: dict[str, Any]) -> Skipped:
-    """A skipped entry back from its row (the inverse of `_skipped_row`)."""
+    """A skipped entry back from its row (the inverse of `skipped_row`)."""
     return Skipped(
         row["doc_id"], row["source_path"], row["skip_reason"], row["sha256"] or "", row["size_bytes"] or 0
     )
@@ -209,11 +228,11 @@ def span_row(span: RemovedSpan) -> dict[str, Any]:
 
 def clean_table(items: Iterable[CleanDocument | Skipped]) -> pa.Table:
     """Cleaned documents and skipped entries as one table."""
-    rows = [clean_row(i) if isinstance(i, CleanDocument) else _skipped_row(i) for i in items]
+    rows = [clean_row(i) if isinstance(i, CleanDocument) else skipped_row(i) for i in items]
     return pa.Table.from_pylist(rows, schema=CLEAN_SCHEMA)
 
 
-def section_rows(doc_id: str, sections: Iterable[Section]) -> list[dict[str, Any]]:
+def section_rows(doc_id: str | None, sections: Iterable[Section]) -> list[dict[str, Any]]:
     """The rows of SECTIONS_SCHEMA for one document."""
     return [
         {
@@ -280,34 +299,36 @@ def language_rows(doc_id: str, tagged: Tagged) -> list[dict[str, Any]]:
 
 def parsed_table(items: Iterable[ParsedDocument | Skipped]) -> pa.Table:
     """Parsed documents and skipped entries as one table (skipped rows carry `skip_reason`)."""
-    rows = [parsed_row(i) if isinstance(i, ParsedDocument) else _skipped_row(i) for i in items]
+    rows = [parsed_row(i) if isinstance(i, ParsedDocument) else skipped_row(i) for i in items]
     return pa.Table.from_pylist(rows, schema=PARSED_SCHEMA)
+
+
+def parsed_from_row(row: dict[str, Any]) -> ParsedDocument:
+    """A parsed document back from its row (the inverse of `parsed_row`)."""
+    metadata = Metadata(**{name: row[name] for name in METADATA_COLUMNS})
+    metadata.tags = row["tags"] or []
+    metadata.extra = dict(row["extra"] or [])
+    return ParsedDocument(
+        doc_id=row["doc_id"],
+        source_path=row["source_path"],
+        sha256=row["sha256"],
+        size_bytes=row["size_bytes"],
+        format=row["format"],
+        metadata_format=row["metadata_format"],
+        encoding=row["encoding"],
+        text=row["text"],
+        metadata=metadata,
+        links=row["links"] or [],
+        headings=[Heading(h["text"], h["level"]) for h in row["headings"] or []],
+        anchors=[Anchor(a["offset"], a["seconds"]) for a in row["anchors"] or []],
+        repairs=row["repairs"] or [],
+    )
 
 
 def iter_parsed(table: pa.Table) -> Iterator[ParsedDocument | Skipped]:
     """The rows of a parsed table as ParsedDocument or Skipped."""
     for row in table.to_pylist():
-        if row["skip_reason"] is not None:
-            yield skipped_from_row(row)
-            continue
-        metadata = Metadata(**{name: row[name] for name in METADATA_COLUMNS})
-        metadata.tags = row["tags"] or []
-        metadata.extra = dict(row["extra"] or [])
-        yield ParsedDocument(
-            doc_id=row["doc_id"],
-            source_path=row["source_path"],
-            sha256=row["sha256"],
-            size_bytes=row["size_bytes"],
-            format=row["format"],
-            metadata_format=row["metadata_format"],
-            encoding=row["encoding"],
-            text=row["text"],
-            metadata=metadata,
-            links=row["links"] or [],
-            headings=[Heading(h["text"], h["level"]) for h in row["headings"] or []],
-            anchors=[Anchor(a["offset"], a["seconds"]) for a in row["anchors"] or []],
-            repairs=row["repairs"] or [],
-        )
+        yield skipped_from_row(row) if row["skip_reason"] is not None else parsed_from_row(row)
 
 
 def skipped_of(table: pa.Table) -> list[dict[str, str]]:

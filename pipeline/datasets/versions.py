@@ -21,7 +21,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipeline.datasets.schema import TableSchema, Violation, validate
+from pipeline.datasets.schema import StreamValidator, TableSchema, Violation
 
 VERSION_NAME = re.compile(r"^v(\d{4,})$")
 STAGING_PREFIX = ".staging-"
@@ -37,6 +37,8 @@ LATEST = "LATEST"
 MANIFEST = "manifest.json"
 # Rows per Parquet part file: large enough for efficient scans, small enough to stream.
 ROWS_PER_PART = 100_000
+ROWS_PER_GROUP = 10_000  # Parquet row group: a reader's unit of work and of memory
+HASH_ROWS = 4_096  # rows per hashed piece (see ContentHasher)
 
 
 class ReleaseBlocked(Exception):
@@ -86,16 +88,52 @@ def read_manifest(root: Path, version: str) -> dict[str, Any]:
     return dict(json.loads((root / version / MANIFEST).read_text(encoding="utf-8")))
 
 
+class ContentHasher:
+    """A hash of tables' schemas and rows (Arrow IPC bytes), fed chunk by chunk.
+
+    Rows are hashed in pieces of exactly HASH_ROWS, each compacted by `take`, so the hash depends on the
+    rows alone, never on how they were chunked on the way (batch size, cache hits, slices).
+    """
+
+    def __init__(self) -> None:
+        self._pending: dict[str, list[pa.Table]] = {}
+        self._digests: dict[str, Any] = {}
+
+    def update(self, name: str, table: pa.Table) -> None:
+        """Add rows of table `name`."""
+        if name not in self._digests:
+            self._digests[name] = hashlib.sha256(table.schema.serialize().to_pybytes())
+            self._pending[name] = []
+        self._pending[name].append(table)
+        if sum(t.num_rows for t in self._pending[name]) >= HASH_ROWS:
+            self._flush(name, final=False)
+
+    def _flush(self, name: str, *, final: bool) -> None:
+        """Hash the whole HASH_ROWS pieces of the pending rows (and the rest too when `final`)."""
+        pending = pa.concat_tables(self._pending[name])
+        whole = pending.num_rows if final else pending.num_rows - pending.num_rows % HASH_ROWS
+        for start in range(0, whole, HASH_ROWS):
+            piece = pending.take(pa.array(range(start, min(start + HASH_ROWS, whole)), type=pa.int64()))
+            for batch in piece.combine_chunks().to_batches():
+                self._digests[name].update(batch.serialize().to_pybytes())
+        self._pending[name] = [pending.slice(whole)] if whole < pending.num_rows else []
+
+    def hexdigest(self) -> str:
+        """The hash of everything added, over the tables in name order."""
+        total = hashlib.sha256()
+        for name in sorted(self._digests):
+            self._flush(name, final=True)
+            total.update(name.encode())
+            total.update(self._digests[name].digest())
+        return total.hexdigest()
+
+
 def content_hash(tables: Mapping[str, pa.Table]) -> str:
-    """A hash of the tables' schemas and rows (Arrow IPC bytes), independent of Parquet encoding details."""
-    digest = hashlib.sha256()
-    for name in sorted(tables):
-        sink = pa.BufferOutputStream()
-        with pa.ipc.new_stream(sink, tables[name].schema) as writer:
-            writer.write_table(tables[name])
-        digest.update(name.encode())
-        digest.update(sink.getvalue().to_pybytes())
-    return digest.hexdigest()
+    """The ContentHasher hash of whole tables."""
+    hasher = ContentHasher()
+    for name, table in tables.items():
+        hasher.update(name, table)
+    return hasher.hexdigest()
 
 
 def file_sha256(path: Path) -> str:
@@ -149,17 +187,52 @@ def remove_stale_staging(root: Path) -> list[str]:
     return removed
 
 
-def write_parquet_parts(table: pa.Table, folder: Path) -> list[Path]:
-    """Write a table as `part-NNNNN.parquet` files of at most ROWS_PER_PART rows, fsynced."""
-    folder.mkdir(parents=True)
-    paths = []
-    for index, start in enumerate(range(0, max(table.num_rows, 1), ROWS_PER_PART)):
-        path = folder / f"part-{index:05d}.parquet"
-        pq.write_table(table.slice(start, ROWS_PER_PART), path, compression="zstd")
-        _fsync_path(path)
-        paths.append(path)
-    _fsync_path(folder)
-    return paths
+class PartWriter:
+    """Writes one table as `part-NNNNN.parquet` files of at most ROWS_PER_PART rows each, fsynced."""
+
+    def __init__(self, folder: Path, schema: pa.Schema) -> None:
+        folder.mkdir(parents=True)
+        self.folder = folder
+        self.schema = schema
+        self.paths: list[Path] = []
+        self.rows = 0
+        self._writer: pq.ParquetWriter | None = None
+        self._part_rows = 0
+
+    def _next_part(self) -> None:
+        """Close the current part file and open the next one."""
+        self._close_part()
+        path = self.folder / f"part-{len(self.paths):05d}.parquet"
+        self.paths.append(path)
+        self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self._part_rows = 0
+
+    def _close_part(self) -> None:
+        """Close and fsync the open part file."""
+        if self._writer is not None:
+            self._writer.close()
+            _fsync_path(self.paths[-1])
+            self._writer = None
+
+    def write(self, table: pa.Table) -> None:
+        """Append rows (of exactly the writer's schema), starting a new part whenever one is full."""
+        while table.num_rows:
+            if self._writer is None or self._part_rows >= ROWS_PER_PART:
+                self._next_part()
+            assert self._writer is not None
+            take = min(table.num_rows, ROWS_PER_PART - self._part_rows)
+            self._writer.write_table(table.slice(0, take), row_group_size=ROWS_PER_GROUP)
+            self._part_rows += take
+            self.rows += take
+            table = table.slice(take)
+
+    def close(self) -> list[Path]:
+        """Finish the last part (an empty table still gets one part, so its schema is on disk)."""
+        if not self.paths:
+            self._next_part()
+        self._close_part()
+        _fsync_path(self.folder)
+        return self.paths
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -185,52 +258,93 @@ def publish(
     manifest: Mapping[str, Any],
     render_card: Callable[[dict[str, Any]], str],
 ) -> Release:
-    """Validate, stage and publish `tables` as the next version, unless equal to `LATEST`.
+    """Validate, stage and publish whole in-memory `tables` (see publish_stream)."""
+    return publish_stream(root, [tables], schemas, lambda: manifest, render_card)
 
-    Raises ReleaseBlocked (nothing written) when any table breaks its schema.
+
+def publish_stream(
+    root: Path,
+    chunks: Iterable[Mapping[str, pa.Table]],
+    schemas: Mapping[str, TableSchema],
+    manifest: Callable[[], Mapping[str, Any]],
+    render_card: Callable[[dict[str, Any]], str],
+) -> Release:
+    """Validate and stage the tables chunk by chunk, then publish them as the next version, unless their
+    content equals `LATEST`'s.
+
+    Every table of `schemas` is published (empty if no chunk has rows for it). `manifest` is called after
+    the last chunk, so it can report counts gathered on the way. Raises ReleaseBlocked, with every
+    violation and nothing published, when any table breaks its schema.
     """
-    violations = [v for name, table in tables.items() for v in validate(table, schemas[name])]
-    if violations:
-        raise ReleaseBlocked(violations)
-    digest = content_hash(tables)
-    rows = {name: table.num_rows for name, table in tables.items()}
     root.mkdir(parents=True, exist_ok=True)
     with writer_lock(root):
         remove_stale_staging(root)
-        latest = read_latest(root)
-        if latest and read_manifest(root, latest).get("content_hash") == digest:
-            return Release(
-                latest, root / latest, False, digest, rows, f"content equals {latest}; nothing new"
-            )
         staging = root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
         staging.mkdir()
         try:
-            files = {}
-            for name, table in tables.items():
-                for path in write_parquet_parts(table, staging / name):
-                    relative = path.relative_to(staging).as_posix()
-                    files[relative] = {"sha256": file_sha256(path), "rows": pq.read_metadata(path).num_rows}
-            existing = list_versions(root)
-            version = version_name(int(existing[-1][1:]) + 1 if existing else 1)
-            full_manifest = {
-                "version": version,
-                "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "content_hash": digest,
-                "rows": rows,
-                "schemas": {name: schemas[name].file_name for name in tables},
-                "files": files,
-                **manifest,
-            }
-            _write_text(staging / MANIFEST, json.dumps(full_manifest, indent=2, ensure_ascii=False) + "\n")
-            _write_text(staging / "README.md", render_card(full_manifest))
-            _fsync_path(staging)
-            # rename(2) would also replace an empty folder; the lock and the check keep versions unique.
-            if (root / version).exists():
-                raise FileExistsError(f"{root / version} exists; refusing to overwrite a version")
-            os.rename(staging, root / version)
-            _fsync_path(root)
+            release = _stage_and_publish(root, staging, chunks, schemas, manifest, render_card)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
-        _point_latest(root, version)
+        if not release.published:
+            shutil.rmtree(staging, ignore_errors=True)
+        else:
+            _point_latest(root, release.version)
+    return release
+
+
+def _stage_and_publish(
+    root: Path,
+    staging: Path,
+    chunks: Iterable[Mapping[str, pa.Table]],
+    schemas: Mapping[str, TableSchema],
+    manifest: Callable[[], Mapping[str, Any]],
+    render_card: Callable[[dict[str, Any]], str],
+) -> Release:
+    """Write the chunks into `staging` (validating and hashing), then rename it to the next version."""
+    writers = {name: PartWriter(staging / name, schema.arrow) for name, schema in schemas.items()}
+    validator = StreamValidator(schemas)
+    hasher = ContentHasher()
+    for chunk in chunks:
+        for name, table in chunk.items():
+            # After a violation keep validating, so that the report lists every one, but stop writing.
+            if validator.check(name, table) or validator.violations:
+                continue
+            table = table.cast(schemas[name].arrow)  # the schema's nullability flags, same types
+            writers[name].write(table)
+            hasher.update(name, table)
+    for name, schema in schemas.items():
+        hasher.update(name, schema.arrow.empty_table())  # a table without rows still hashes its schema
+    violations = validator.finish()
+    if violations:
+        raise ReleaseBlocked(violations)
+    digest = hasher.hexdigest()
+    rows = {name: writer.rows for name, writer in writers.items()}
+    parts = [path for writer in writers.values() for path in writer.close()]
+    latest = read_latest(root)
+    if latest and read_manifest(root, latest).get("content_hash") == digest:
+        return Release(latest, root / latest, False, digest, rows, f"content equals {latest}; nothing new")
+    files = {}
+    for path in parts:
+        relative = path.relative_to(staging).as_posix()
+        files[relative] = {"sha256": file_sha256(path), "rows": pq.read_metadata(path).num_rows}
+    existing = list_versions(root)
+    version = version_name(int(existing[-1][1:]) + 1 if existing else 1)
+    full_manifest = {
+        "version": version,
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "content_hash": digest,
+        "rows": rows,
+        "schemas": {name: schemas[name].file_name for name in schemas},
+        "files": files,
+        **manifest(),
+    }
+    _write_text(staging / MANIFEST, json.dumps(full_manifest, indent=2, ensure_ascii=False) + "\n")
+    _write_text(staging / "README.md", render_card(full_manifest))
+    _fsync_path(staging)
+    # rename(2) would also replace an empty folder; the lock and the check keep versions unique.
+    if (root / version).exists():
+        raise FileExistsError(f"{root / version} exists; refusing to overwrite a version")
+    os.rename(staging, root / version)
+    _fsync_path(root)
     return Release(version, root / version, True, digest, rows, f"published {version}")

@@ -1,4 +1,4 @@
-"""Settings and storage: a Dagster resource with defaults, overridable by WEBCURATE_* variables."""
+"""Settings: a Dagster resource with defaults, overridable by WEBCURATE_* variables."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import dagster as dg
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from pipeline.cleaning.boilerplate.repeated import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
+from pipeline.datasets.stages import DEFAULT_BATCH_SIZE
+from pipeline.engine import EngineSpec
+from pipeline.engine.local import DEFAULT_TIMEOUT_S
 
 # The repository's schemas/ folder (the package is installed in editable mode from the repository).
 DEFAULT_SCHEMAS_DIR = str(Path(__file__).resolve().parents[2] / "schemas")
@@ -25,8 +26,15 @@ ENVIRONMENT = {
     "rules_file": "WEBCURATE_RULES_FILE",
     "target_language": "WEBCURATE_TARGET_LANGUAGE",
     "translation_backend": "WEBCURATE_TRANSLATION_BACKEND",
+    "engine": "WEBCURATE_ENGINE",
+    "ray_address": "WEBCURATE_RAY_ADDRESS",
+    "workers": "WEBCURATE_WORKERS",
+    "batch_size": "WEBCURATE_BATCH_SIZE",
+    "doc_timeout_s": "WEBCURATE_DOC_TIMEOUT",
+    "work_dir": "WEBCURATE_WORK_DIR",
 }
-INTEGER_SETTINGS = {"max_file_bytes", "repeated_min_docs"}
+INTEGER_SETTINGS = {"max_file_bytes", "repeated_min_docs", "workers", "batch_size"}
+FLOAT_SETTINGS = {"repeated_min_share", "doc_timeout_s"}
 
 
 class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -45,6 +53,18 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     target_language: str = "en"
     # Name of a registered translation backend; none means translated_text stays null.
     translation_backend: str | None = None
+    # Where the per-document steps run: "local" (a process pool) or "ray" (a Ray cluster).
+    engine: str = "local"
+    # The Ray cluster to join ("ray://host:10001" or "auto"); none starts a local one.
+    ray_address: str | None = None
+    # Local worker processes; 0 means one per core.
+    workers: int = 0
+    # Documents per batch: a worker's unit of work and what bounds memory.
+    batch_size: int = DEFAULT_BATCH_SIZE
+    # A document taking longer than this is recorded as skipped ("timed out") and its worker replaced.
+    doc_timeout_s: float = DEFAULT_TIMEOUT_S
+    # Stage files (the last run's results, reused by the next); none means the Dagster instance's storage.
+    work_dir: str | None = None
 
     @property
     def seeds_path(self) -> Path:
@@ -61,6 +81,15 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
         """The folder holding the table schema files."""
         return Path(self.schemas_dir)
 
+    def engine_spec(self) -> EngineSpec:
+        """The engine the per-document steps run on (ValueError for an unknown engine name)."""
+        return EngineSpec(self.engine, self.workers or None, self.doc_timeout_s, self.ray_address)
+
+    def stage_path(self, name: str, instance: dg.DagsterInstance) -> Path:
+        """The stage file of an asset: `<work_dir>/<name>.parquet`, by default in the instance's storage."""
+        base = Path(self.work_dir) if self.work_dir else Path(instance.storage_directory()) / "webcurate"
+        return base / f"{name}.parquet"
+
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> WebcurateSettings:
     """Settings with every WEBCURATE_* variable present in `environ` (default: the process's) applied."""
@@ -69,36 +98,7 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> WebcurateSett
     for name, variable in ENVIRONMENT.items():
         if environ.get(variable):
             value = environ[variable]
-            overrides[name] = int(value) if name in INTEGER_SETTINGS else value
-    return WebcurateSettings(**overrides)  # type: ignore[arg-type]
-
-
-class ArrowParquetIOManager(dg.ConfigurableIOManager):  # type: ignore[type-arg]
-    """Stores each asset's Arrow table as one Parquet file under the Dagster instance's storage folder."""
-
-    base_dir: str | None = None
-
-    def _path(self, asset_key: dg.AssetKey, instance: dg.DagsterInstance) -> Path:
-        """`<base>/<asset key>.parquet`, the base defaulting to `<DAGSTER_HOME>/storage/webcurate`."""
-        base = Path(self.base_dir) if self.base_dir else Path(instance.storage_directory()) / "webcurate"
-        return base.joinpath(*asset_key.path).with_suffix(".parquet")
-
-    def handle_output(self, context: dg.OutputContext, obj: pa.Table) -> None:
-        """Write the table to a temporary file and rename it into place, so readers never see half a file."""
-        if obj is None:
-            return
-        path = self._path(context.asset_key, context.step_context.instance)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{os.getpid()}.tmp")
-        pq.write_table(obj, temporary, compression="zstd")
-        os.replace(temporary, path)
-        context.add_output_metadata({"storage_path": dg.MetadataValue.path(str(path))})
-
-    def load_input(self, context: dg.InputContext) -> pa.Table:
-        """Read the upstream asset's table."""
-        path = self._path(context.asset_key, context.instance)
-        if not path.exists():
-            raise FileNotFoundError(
-                f"{path} is missing: materialize {context.asset_key.to_user_string()} first"
+            overrides[name] = (
+                int(value) if name in INTEGER_SETTINGS else float(value) if name in FLOAT_SETTINGS else value
             )
-        return pq.read_table(path)
+    return WebcurateSettings(**overrides)  # type: ignore[arg-type]

@@ -15,7 +15,7 @@ import os
 import time
 import traceback
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -83,14 +83,18 @@ class LocalEngine:
         *,
         workers: int | None = None,
         timeout_s: float = DEFAULT_TIMEOUT_S,
-        start_method: str = "spawn",
+        start_method: str = "forkserver",
+        preload: Sequence[str] = (),
     ) -> None:
         self.fn = fn
         self.on_failure = on_failure
         self.workers = max(1, workers or os.cpu_count() or 1)
         self.timeout_s = timeout_s
-        # spawn: a fresh interpreter per worker, safe beside Dagster's threads (fork is not).
+        # forkserver: workers fork from a single-threaded server process, which is safe beside Dagster's
+        # threads (a plain fork is not) and, with `preload`, imports the document code once, not per worker.
         self.context: Any = mp.get_context(start_method)
+        if start_method == "forkserver" and preload:
+            self.context.set_forkserver_preload(list(preload))
         self.slots: list[_Slot] = []
         self.timed_out = 0
         self.restarted = 0
@@ -121,7 +125,7 @@ class LocalEngine:
 
     def map(self, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         """The output batches, in input order, one per input batch, with `schema`."""
-        self.slots = [self._start() for _ in range(self.workers)]
+        self.slots = []  # started with the first batch that has rows: a fully cached run starts none
         try:
             yield from self._run(iter(batches), schema)
         finally:
@@ -148,13 +152,15 @@ class LocalEngine:
                     break
                 rows = batch.to_pylist()
                 in_flight[next_id] = _Batch(rows, [None] * len(rows), len(rows))
-                waiting.append(next_id)
+                if rows:  # an empty batch has nothing to do; it is emitted in its turn
+                    waiting.append(next_id)
                 next_id += 1
+            if waiting and not self.slots:
+                self.slots = [self._start() for _ in range(self.workers)]
             for slot in self.slots:
                 if slot.batch_id is None and waiting:
                     batch_id = waiting.popleft()
-                    if in_flight[batch_id].rows:
-                        self._assign(slot, batch_id, in_flight[batch_id], 0)
+                    self._assign(slot, batch_id, in_flight[batch_id], 0)
             while next_out in in_flight and in_flight[next_out].pending == 0:
                 done = in_flight.pop(next_out)
                 yield pa.RecordBatch.from_pylist(done.results, schema=schema)

@@ -92,7 +92,8 @@ class RayEngine:
         window: deque[tuple[list[Row], Any]] = deque()
         for batch in batches:
             rows = batch.to_pylist()
-            window.append((rows, task.remote(fn_ref, rows, self.timeout_s)))
+            # An empty batch (every row cached) needs no task.
+            window.append((rows, task.remote(fn_ref, rows, self.timeout_s) if rows else None))
             if len(window) >= self.max_in_flight:
                 yield self._collect(*window.popleft(), task, fn_ref, schema)
         while window:
@@ -102,6 +103,8 @@ class RayEngine:
         self, rows: list[Row], ref: Any, task: Any, fn_ref: Any, schema: pa.Schema
     ) -> pa.RecordBatch:
         """Wait for one batch; on an overrun, cancel it and isolate the hanging document."""
+        if ref is None:
+            return pa.RecordBatch.from_pylist([], schema=schema)
         budget = self.timeout_s * max(1, len(rows)) + 5
         ready, _ = self.ray.wait([ref], timeout=budget)
         if ready:

@@ -9,7 +9,7 @@ import dagster as dg
 
 from pipeline.definitions import defs
 from pipeline.defs import automation
-from pipeline.defs.resources import ArrowParquetIOManager, WebcurateSettings
+from pipeline.defs.resources import WebcurateSettings
 from tests.conftest import SEEDS
 
 
@@ -58,11 +58,13 @@ def test_failed_run_summary_names_the_asset_and_the_reason(tmp_path: Path) -> No
     rules = tmp_path / "rules.yaml"
     rules.write_text("rules:\n  - name: x\n    group: related\n")  # no phrase/pattern, no why
     instance = dg.DagsterInstance.ephemeral()
-    settings = WebcurateSettings(output_dir=str(tmp_path / "out"), rules_file=str(rules))
+    settings = WebcurateSettings(
+        output_dir=str(tmp_path / "out"), rules_file=str(rules), work_dir=str(tmp_path / "work")
+    )
     result = defs.resolve_job_def("curate_job").execute_in_process(
         instance=instance,
         raise_on_error=False,
-        resources={"settings": settings, "io_manager": ArrowParquetIOManager(base_dir=str(tmp_path / "io"))},
+        resources={"settings": settings},
     )
     assert not result.success
     failure = next(e for e in result.all_events if e.event_type == dg.DagsterEventType.RUN_FAILURE)
@@ -74,5 +76,5 @@ def test_failed_run_summary_names_the_asset_and_the_reason(tmp_path: Path) -> No
     ).for_run_failure()
     summary = automation.summarize_failure(context)
     assert summary.startswith(f"webcurate run {result.run_id} of curate_job failed:")
-    assert "clean_documents: " in summary and "rules.yaml:2" in summary
+    assert "curated_documents: " in summary and "rules.yaml:2" in summary
     assert not (tmp_path / "out" / "curated" / "LATEST").exists()

@@ -13,7 +13,7 @@ import pytest
 
 from pipeline.definitions import defs
 from pipeline.defs import assets
-from pipeline.defs.resources import ArrowParquetIOManager, WebcurateSettings, settings_from_env
+from pipeline.defs.resources import WebcurateSettings, settings_from_env
 from tests.conftest import ASSET_NAMES, REPO, SEEDS, load_gold
 
 ASSETS = assets.ASSETS
@@ -23,13 +23,12 @@ def materialize(
     tmp: Path, seeds: Path = SEEDS, schemas: Path = REPO / "schemas"
 ) -> dg.ExecuteInProcessResult:
     settings = WebcurateSettings(
-        seeds_dir=str(seeds), output_dir=str(tmp / "output"), schemas_dir=str(schemas)
+        seeds_dir=str(seeds),
+        output_dir=str(tmp / "output"),
+        schemas_dir=str(schemas),
+        work_dir=str(tmp / "work"),
     )
-    return dg.materialize(
-        ASSETS,
-        resources={"settings": settings, "io_manager": ArrowParquetIOManager(base_dir=str(tmp / "io"))},
-        raise_on_error=False,
-    )
+    return dg.materialize(ASSETS, resources={"settings": settings}, raise_on_error=False)
 
 
 def release_meta(result: dg.ExecuteInProcessResult) -> dict[str, Any]:
@@ -132,11 +131,8 @@ def test_settings_default_and_follow_the_environment(
 
 
 def run_with(tmp: Path, **settings: str) -> dg.ExecuteInProcessResult:
-    resources = {
-        "settings": WebcurateSettings(output_dir=str(tmp / "output"), **settings),  # type: ignore[arg-type]
-        "io_manager": ArrowParquetIOManager(base_dir=str(tmp / "io")),
-    }
-    return dg.materialize(ASSETS, resources=resources, raise_on_error=False)
+    options = {"output_dir": str(tmp / "output"), "work_dir": str(tmp / "work"), **settings}
+    return dg.materialize(ASSETS, resources={"settings": WebcurateSettings(**options)}, raise_on_error=False)
 
 
 def test_a_translation_backend_fills_translated_text_where_needed(tmp_path: Path) -> None:
@@ -153,7 +149,7 @@ def test_an_unavailable_translation_backend_fails_clearly(tmp_path: Path) -> Non
     result = run_with(tmp_path, translation_backend="deepl-offline")
     assert not result.success
     (failure,) = [e for e in result.all_events if e.is_step_failure]
-    assert failure.step_key == "language_tags"
+    assert failure.step_key == "curated_documents"  # before any document is curated
     message = failure.step_failure_data.error.message  # type: ignore[union-attr]
     assert "translation backend" in message and "deepl-offline" in message and "identity" in message
     assert not (tmp_path / "output" / "curated" / "LATEST").exists()

