@@ -1,10 +1,11 @@
 """The local engine: a pool of worker processes runs a pure per-document function over Arrow batches.
 
-Every document gets a time limit. A worker reports each finished document, so the parent always knows
+Every document gets a time limit. A worker ticks for each finished document, so the parent always knows
 which document a worker is on and since when; one that overruns is killed, that document is recorded
 as failed ("timed out"), a fresh worker takes its place and the rest of the batch goes on. A function
-that raises fails only its own document. Batches come back in input order, and at most two batches
-per worker are in flight, so memory is bounded by the batch size, not the corpus.
+that raises fails only its own document. Rows travel as Arrow batches both ways (the parent never
+turns them into Python objects). Batches come back in input order, and at most two batches per
+worker are in flight, so memory is bounded by the batch size, not the corpus.
 """
 
 from __future__ import annotations
@@ -37,19 +38,39 @@ def describe_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}{where}"
 
 
-def _worker(fn: DocumentFunction, conn: Connection) -> None:
-    """Worker loop: receive (batch id, first index, rows), send back (batch id, index, ok, result) per row."""
+# A worker sends its finished rows as one Arrow batch every FLUSH_ROWS rows or FLUSH_S seconds (and at the
+# end of its task). What it is on, and since when, it writes to memory shared with the parent: the time
+# limit costs no message per document.
+FLUSH_ROWS = 64
+FLUSH_S = 0.5
+
+
+def _worker(fn: DocumentFunction, schema: pa.Schema, conn: Connection, state: Any) -> None:
+    """Worker loop: receive (batch id, indices, rows as Arrow), run `fn` on each row, report back.
+
+    Messages back: ("rows", batch id, indices, Arrow batch) with finished rows, ("failed", batch id,
+    index, reason) for a row that raised. `state` holds [index being worked on, its start time].
+    """
     while True:
         task = conn.recv()
         if task is None:
             return
-        batch_id, first, rows = task
-        for offset, row in enumerate(rows):
+        batch_id, indices, batch = task
+        done: list[int] = []
+        results: list[Row] = []
+        last_flush = time.monotonic()
+        for index, row in zip(indices, batch.to_pylist(), strict=True):
+            state[0], state[1] = index, time.monotonic()
             try:
-                result: Any = (True, fn(row))
+                results.append(fn(row))
+                done.append(index)
             except Exception as exc:
-                result = (False, describe_error(exc))
-            conn.send((batch_id, first + offset, *result))
+                conn.send(("failed", batch_id, index, describe_error(exc)))
+            if len(done) >= FLUSH_ROWS or (done and time.monotonic() - last_flush >= FLUSH_S):
+                conn.send(("rows", batch_id, done, pa.RecordBatch.from_pylist(results, schema=schema)))
+                done, results, last_flush = [], [], time.monotonic()
+        if done:
+            conn.send(("rows", batch_id, done, pa.RecordBatch.from_pylist(results, schema=schema)))
 
 
 @dataclass
@@ -58,19 +79,40 @@ class _Slot:
 
     process: Any
     conn: Connection
+    state: Any  # shared [index being worked on, since when (monotonic clock, shared by processes)]
     batch_id: int | None = None
-    next_index: int = 0  # the document it is on
-    end_index: int = 0
-    since: float = 0.0  # when it started that document
+    pending: set[int] = field(default_factory=set)  # indices given, not yet received as results
+
+    @property
+    def current(self) -> int:
+        """The index the worker is on."""
+        return int(self.state[0])
+
+    @property
+    def since(self) -> float:
+        """When it started that index."""
+        return float(self.state[1])
 
 
 @dataclass
 class _Batch:
-    """A batch in flight: its rows and the results gathered so far."""
+    """A batch in flight: its rows and the results gathered so far, as (indices, table) pieces."""
 
-    rows: list[Row]
-    results: list[Row | None] = field(default_factory=list)
+    rows: pa.RecordBatch
+    pieces: list[tuple[list[int], pa.Table]] = field(default_factory=list)
     pending: int = 0
+
+    def assemble(self, schema: pa.Schema) -> pa.RecordBatch:
+        """The results in input order, as one batch."""
+        if not self.pieces:
+            return pa.RecordBatch.from_pylist([], schema=schema)
+        indices = [i for piece_indices, _ in self.pieces for i in piece_indices]
+        table = pa.concat_tables([table for _, table in self.pieces])
+        order = sorted(range(len(indices)), key=indices.__getitem__)
+        combined = table.take(pa.array(order, type=pa.int64())).combine_chunks()
+        return (
+            combined.to_batches()[0] if combined.num_rows else pa.RecordBatch.from_pylist([], schema=schema)
+        )
 
 
 class LocalEngine:
@@ -96,16 +138,18 @@ class LocalEngine:
         if start_method == "forkserver" and preload:
             self.context.set_forkserver_preload(list(preload))
         self.slots: list[_Slot] = []
+        self.schema = pa.schema([])
         self.timed_out = 0
         self.restarted = 0
 
     def _start(self) -> _Slot:
         """Start one worker process."""
         parent, child = self.context.Pipe()
-        process = self.context.Process(target=_worker, args=(self.fn, child), daemon=True)
+        state = self.context.RawArray("d", 2)
+        process = self.context.Process(target=_worker, args=(self.fn, self.schema, child, state), daemon=True)
         process.start()
         child.close()
-        return _Slot(process, parent)
+        return _Slot(process, parent, state)
 
     def _replace(self, slot: _Slot) -> _Slot:
         """Kill a worker that overran its time limit and start a fresh one in its place."""
@@ -117,14 +161,20 @@ class LocalEngine:
         self.slots[self.slots.index(slot)] = fresh
         return fresh
 
-    def _assign(self, slot: _Slot, batch_id: int, batch: _Batch, first: int) -> None:
-        """Give a worker the rows of a batch from index `first` on."""
-        slot.batch_id, slot.next_index, slot.end_index = batch_id, first, len(batch.rows)
-        slot.since = time.monotonic()
-        slot.conn.send((batch_id, first, batch.rows[first:]))
+    def _assign(self, slot: _Slot, batch_id: int, batch: _Batch, indices: list[int]) -> None:
+        """Give a worker these rows of a batch."""
+        slot.batch_id, slot.pending = batch_id, set(indices)
+        slot.state[0], slot.state[1] = indices[0], time.monotonic()
+        rows = (
+            batch.rows.take(pa.array(indices, type=pa.int64()))
+            if len(indices) < batch.rows.num_rows
+            else batch.rows
+        )
+        slot.conn.send((batch_id, indices, rows))
 
     def map(self, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         """The output batches, in input order, one per input batch, with `schema`."""
+        self.schema = schema
         self.slots = []  # started with the first batch that has rows: a fully cached run starts none
         try:
             yield from self._run(iter(batches), schema)
@@ -150,9 +200,8 @@ class LocalEngine:
                 if batch is None:
                     exhausted = True
                     break
-                rows = batch.to_pylist()
-                in_flight[next_id] = _Batch(rows, [None] * len(rows), len(rows))
-                if rows:  # an empty batch has nothing to do; it is emitted in its turn
+                in_flight[next_id] = _Batch(batch, pending=batch.num_rows)
+                if batch.num_rows:  # an empty batch has nothing to do; it is emitted in its turn
                     waiting.append(next_id)
                 next_id += 1
             if waiting and not self.slots:
@@ -160,10 +209,11 @@ class LocalEngine:
             for slot in self.slots:
                 if slot.batch_id is None and waiting:
                     batch_id = waiting.popleft()
-                    self._assign(slot, batch_id, in_flight[batch_id], 0)
+                    self._assign(
+                        slot, batch_id, in_flight[batch_id], list(range(in_flight[batch_id].rows.num_rows))
+                    )
             while next_out in in_flight and in_flight[next_out].pending == 0:
-                done = in_flight.pop(next_out)
-                yield pa.RecordBatch.from_pylist(done.results, schema=schema)
+                yield in_flight.pop(next_out).assemble(schema)
                 next_out += 1
             if exhausted and not in_flight:
                 return
@@ -182,29 +232,43 @@ class LocalEngine:
                         self._time_out(slot, in_flight)
 
     def _receive(self, slot: _Slot, in_flight: dict[int, _Batch]) -> None:
-        """Take every result the worker has sent."""
-        while slot.conn.poll():
-            batch_id, index, ok, value = slot.conn.recv()
+        """Take every message the worker has sent."""
+        while slot.batch_id is not None and slot.conn.poll():
+            kind, batch_id, *payload = slot.conn.recv()
             batch = in_flight[batch_id]
-            row = batch.rows[index]
-            batch.results[index] = value if ok else self.on_failure(row, f"failed: {value}")
-            batch.pending -= 1
-            slot.next_index = index + 1
-            slot.since = time.monotonic()
-            if slot.next_index >= slot.end_index:
+            if kind == "failed":
+                index, reason = payload
+                row = batch.rows.slice(index, 1).to_pylist()[0]
+                failure = pa.Table.from_pylist(
+                    [self.on_failure(row, f"failed: {reason}")], schema=self.schema
+                )
+                done, table = [index], failure
+            else:
+                done, rows = payload
+                table = pa.Table.from_batches([rows])
+            batch.pieces.append((done, table))
+            batch.pending -= len(done)
+            slot.pending.difference_update(done)
+            if not slot.pending:
                 slot.batch_id = None
 
     def _time_out(self, slot: _Slot, in_flight: dict[int, _Batch]) -> None:
-        """Record the overrunning document as failed, replace the worker, and resume the batch after it."""
+        """Record the overrunning document as failed, replace the worker, and give the rest of its rows
+        (those it finished but had not sent yet included) to the fresh one."""
         assert slot.batch_id is not None
-        batch_id, index = slot.batch_id, slot.next_index
+        batch_id, index = slot.batch_id, slot.current
         batch = in_flight[batch_id]
-        batch.results[index] = self.on_failure(batch.rows[index], f"timed out after {self.timeout_s:g} s")
+        row = batch.rows.slice(index, 1).to_pylist()[0]
+        reason = f"timed out after {self.timeout_s:g} s"
+        batch.pieces.append(
+            ([index], pa.Table.from_pylist([self.on_failure(row, reason)], schema=self.schema))
+        )
         batch.pending -= 1
         self.timed_out += 1
+        rest = sorted(i for i in slot.pending if i != index)
         fresh = self._replace(slot)
-        if index + 1 < len(batch.rows):
-            self._assign(fresh, batch_id, batch, index + 1)
+        if rest:
+            self._assign(fresh, batch_id, batch, rest)
 
 
 def batches_of(table: pa.Table, size: int) -> Iterator[pa.RecordBatch]:

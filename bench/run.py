@@ -1,0 +1,328 @@
+"""End-to-end benchmark: the real Definitions materialized through Dagster on a generated corpus.
+
+Scenarios, each in a fresh Python process (so imports, Dagster's start-up, the worker pool and the
+language model load are all counted):
+
+    cold     empty Dagster instance, stage files and output: everything computed
+    warm     the same corpus again: every document comes from the cache, nothing new is published
+    changed  one file edited, then run again: that file is recomputed, a new version published
+    engine   the stage functions alone on the engine, no Dagster (fresh stage files)
+
+Printed per scenario and per stage: seconds, docs/s, MB/s and peak RSS, as JSON lines and as a table.
+Peak RSS is sampled over the whole process tree (the run process, the fork server and every worker),
+summed, every 50 ms; `main_rss_mb` is the run process alone.
+
+    .venv/bin/python -m bench.run --docs 10000
+    .venv/bin/python -m bench.run --docs 100000 --scenarios cold --keep /tmp/webcurate-100k
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from bench.common import REPO, peak_rss_mb, print_table
+
+SCENARIOS = ("cold", "warm", "changed", "engine")
+SAMPLE_S = 0.05
+PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+# --- measuring -----------------------------------------------------------------------------------------
+
+
+def _children() -> dict[int, list[int]]:
+    """Parent pid -> child pids, from /proc."""
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        tree.setdefault(int(fields[1]), []).append(int(entry))
+    return tree
+
+
+def tree_rss_mb(root: int) -> float:
+    """Resident memory of a process and all its descendants, in MiB."""
+    tree = _children()
+    total, stack = 0.0, [root]
+    while stack:
+        pid = stack.pop()
+        stack.extend(tree.get(pid, []))
+        try:
+            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
+                total += int(handle.read().split()[1]) * PAGE_MB
+        except (OSError, IndexError, ValueError):
+            continue
+    return total
+
+
+def run_child(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
+    """Run `python -m bench.run --child ...`, sampling its process tree's RSS; its JSON result."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bench.run", "--child", *args],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    peak = 0.0
+    done = threading.Event()
+
+    def sample() -> None:
+        """Keep the largest process-tree RSS seen."""
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, tree_rss_mb(process.pid))
+            time.sleep(SAMPLE_S)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    out, _ = process.communicate()
+    done.set()
+    sampler.join()
+    wall = time.perf_counter() - started
+    if process.returncode != 0:
+        sys.exit(f"benchmark child {' '.join(args[:1])} failed with exit code {process.returncode}")
+    result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
+    result.update(wall_s=round(wall, 3), peak_rss_mb=round(peak, 1))
+    return result
+
+
+# --- the child: one scenario in a fresh process --------------------------------------------------------
+
+
+def step_seconds(instance: Any, run_id: str) -> dict[str, float]:
+    """Seconds per step of a run, from the STEP_START and STEP_SUCCESS events' timestamps."""
+    started: dict[str, float] = {}
+    seconds: dict[str, float] = {}
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            started[event.step_key] = entry.timestamp
+        elif event.event_type_value == "STEP_SUCCESS":
+            seconds[event.step_key] = round(entry.timestamp - started[event.step_key], 3)
+    return seconds
+
+
+def child_dagster() -> dict[str, Any]:
+    """Materialize curate_job of the real Definitions (settings from the WEBCURATE_* environment)."""
+    import dagster as dg
+
+    from pipeline.definitions import defs
+
+    instance = dg.DagsterInstance.get()
+    started = time.perf_counter()
+    result = defs.resolve_job_def("curate_job").execute_in_process(
+        instance=instance, run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+    )
+    seconds = time.perf_counter() - started
+    counts: dict[str, dict[str, Any]] = {}
+    for event in result.get_asset_materialization_events():
+        meta = {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+        counts[event.asset_key.to_user_string()] = {
+            k: meta[k] for k in ("computed", "reused_from_cache", "version", "published") if k in meta
+        }
+    return {
+        "materialize_s": round(seconds, 3),
+        "steps": step_seconds(instance, result.run_id),
+        "assets": counts,
+        "main_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+def child_engine(seeds: Path, work: Path) -> dict[str, Any]:
+    """The stage functions alone on the local engine: ingest, parse, repeated lines, curate."""
+    from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
+    from pipeline.datasets import stages
+    from pipeline.datasets.steps import CurateConfig
+    from pipeline.engine import EngineSpec
+
+    engine = EngineSpec()
+    steps: dict[str, float] = {}
+    started = time.perf_counter()
+    stages.ingest(seeds, work / "raw.parquet", max_bytes=DEFAULT_MAX_BYTES)
+    steps["ingest"] = time.perf_counter() - started
+    steps["parse"] = stages.parse(work / "raw.parquet", work / "parsed.parquet", engine).seconds
+    mark = time.perf_counter()
+    stages.find_repeated(work / "parsed.parquet", work / "repeated.parquet", min_docs=10, min_share=0.01)
+    steps["repeated"] = time.perf_counter() - mark
+    outs = stages.CurateOutputs(*(work / f"{name}.parquet" for name in ("curated", "sections", "languages")))
+    steps["curate"] = stages.curate(
+        work / "parsed.parquet", work / "repeated.parquet", outs, engine, CurateConfig()
+    ).seconds
+    return {
+        "materialize_s": round(time.perf_counter() - started, 3),
+        "steps": {k: round(v, 3) for k, v in steps.items()},
+        "main_rss_mb": round(peak_rss_mb(), 1),
+    }
+
+
+# --- the parent ------------------------------------------------------------------------------------------
+
+
+def corpus_size(root: Path) -> tuple[int, int]:
+    """Number of files and bytes below `root`."""
+    files = [p for p in root.rglob("*") if p.is_file()]
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def edit_one_file(root: Path) -> Path:
+    """Append a sentence to the middle file of the corpus (a changed document, same path)."""
+    files = sorted(p for p in root.rglob("*") if p.is_file())
+    target = files[len(files) // 2]
+    with target.open("ab") as handle:
+        handle.write(b"\n\nA sentence added by the benchmark to change this one document.\n")
+    return target
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Run the scenarios and print their figures."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--docs", type=int, default=10_000, help="documents in the generated corpus")
+    parser.add_argument("--html", type=float, default=0.0, help="share of HTML pages (0: the text corpus)")
+    parser.add_argument("--mojibake", type=float, default=0.02, help="share of double-encoded documents")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated, run in order")
+    parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one, removed)")
+    parser.add_argument("--json", type=Path, help="also append the JSON lines to this file")
+    parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        kind, *rest = args.child
+        result = child_dagster() if kind == "dagster" else child_engine(Path(rest[0]), Path(rest[1]))
+        print(json.dumps(result))
+        return
+    scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = [s for s in scenarios if s not in SCENARIOS]
+    if unknown:
+        sys.exit(f"unknown scenario(s) {unknown}; choose from {', '.join(SCENARIOS)}")
+    base = args.keep or Path(tempfile.mkdtemp(prefix="webcurate-bench-"))
+    try:
+        measure(base, args, scenarios)
+    finally:
+        if not args.keep:
+            shutil.rmtree(base, ignore_errors=True)
+
+
+def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
+    """Generate the corpus (once) and run each scenario, printing JSON lines and then a table."""
+    from bench.make_corpus import write_corpus
+
+    seeds = base / "corpus"
+    if not seeds.exists():
+        print(f"generating {args.docs:,} documents into {seeds} …", file=sys.stderr)
+        write_corpus(seeds, args.docs, html_share=args.html, mojibake=args.mojibake)
+    n_docs, n_bytes = corpus_size(seeds)
+    home = base / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "DAGSTER_HOME": str(home),
+        "WEBCURATE_SEEDS_DIR": str(seeds),
+        "WEBCURATE_OUTPUT_DIR": str(base / "output"),
+        "WEBCURATE_WORK_DIR": str(base / "work"),
+    }
+    results = []
+    for scenario in scenarios:
+        if scenario == "cold":
+            for folder in ("output", "work", "dagster_home"):
+                shutil.rmtree(base / folder, ignore_errors=True)
+            home.mkdir()
+        if scenario == "changed":
+            edited = edit_one_file(seeds)
+            print(f"edited {edited.relative_to(seeds)}", file=sys.stderr)
+        if scenario == "engine":
+            work = base / "engine_work"
+            shutil.rmtree(work, ignore_errors=True)
+            work.mkdir()
+            result = run_child(["engine", str(seeds), str(work)], env)
+        else:
+            result = run_child(["dagster"], env)
+        result.update(
+            scenario=scenario,
+            docs=n_docs,
+            mb=round(n_bytes / 1e6, 2),
+            docs_per_s=round(n_docs / result["wall_s"], 1),
+            mb_per_s=round(n_bytes / 1e6 / result["wall_s"], 2),
+            cores=os.cpu_count(),
+        )
+        results.append(result)
+        line = json.dumps(result)
+        print(line, flush=True)
+        if args.json:
+            with args.json.open("a", encoding="utf-8") as handle:
+                handle.write(line + "\n")
+    report(results)
+
+
+def report(results: list[dict[str, Any]]) -> None:
+    """A table of the scenarios (whole process, start-up included) and one of their stages."""
+    cold = next((r["wall_s"] for r in results if r["scenario"] == "cold"), None)
+    print()
+    print_table(
+        [
+            "scenario",
+            "docs",
+            "MB",
+            "wall s",
+            "in-run s",
+            "docs/s",
+            "MB/s",
+            "peak RSS MB",
+            "main RSS MB",
+            "of cold",
+        ],
+        [
+            (
+                r["scenario"],
+                r["docs"],
+                r["mb"],
+                r["wall_s"],
+                r["materialize_s"],
+                r["docs_per_s"],
+                r["mb_per_s"],
+                r["peak_rss_mb"],
+                r["main_rss_mb"],
+                f"{r['wall_s'] / cold:.1%}" if cold else "-",
+            )
+            for r in results
+        ],
+    )
+    print()
+    rows = []
+    for r in results:
+        for step, seconds in r["steps"].items():
+            rate = r["docs"] / seconds if seconds else 0.0
+            rows.append(
+                (
+                    r["scenario"],
+                    step,
+                    seconds,
+                    round(rate, 1),
+                    round(r["mb"] / seconds, 2) if seconds else 0.0,
+                )
+            )
+    print_table(["scenario", "stage", "seconds", "docs/s", "MB/s"], rows)
+
+
+if __name__ == "__main__":
+    main()
