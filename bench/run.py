@@ -152,15 +152,17 @@ def child_engine(seeds: Path, work: Path) -> dict[str, Any]:
     """The stage functions alone on the local engine: ingest, parse, repeated lines, curate."""
     from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
     from pipeline.datasets import stages
-    from pipeline.datasets.steps import CurateConfig
+    from pipeline.datasets.steps import CurateConfig, SeedsConfig
     from pipeline.engine import EngineSpec
 
     engine = EngineSpec()
     steps: dict[str, float] = {}
     started = time.perf_counter()
+    engine.warm_up()
     stages.ingest(seeds, work / "raw.parquet", max_bytes=DEFAULT_MAX_BYTES)
     steps["ingest"] = time.perf_counter() - started
-    steps["parse"] = stages.parse(work / "raw.parquet", work / "parsed.parquet", engine).seconds
+    source = SeedsConfig(str(seeds.resolve()), DEFAULT_MAX_BYTES)
+    steps["parse"] = stages.parse(work / "raw.parquet", work / "parsed.parquet", engine, source).seconds
     mark = time.perf_counter()
     stages.find_repeated(work / "parsed.parquet", work / "repeated.parquet", min_docs=10, min_share=0.01)
     steps["repeated"] = time.perf_counter() - mark

@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.cleaning.document import RawDocument, Skipped
@@ -42,8 +43,24 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
         os.close(fd)
 
 
-def walk_seeds(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawDocument | Skipped]:
-    """Yield every entry below `root` in path order: regular files read, others skipped with a reason.
+@dataclass(frozen=True)
+class SeedFile:
+    """A readable regular file of the seeds folder: its identity, size, stat signature and content hash."""
+
+    doc_id: str
+    source_path: str
+    size_bytes: int
+    stat_key: str  # size, mtime, ctime and inode: unchanged means the content is unchanged (as in git)
+    sha256: str
+
+
+def stat_key(info: os.stat_result) -> str:
+    """The signature of a file's stat that any write changes (ctime cannot be set back by a tool)."""
+    return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
+
+
+def _entries(root: Path) -> Iterator[tuple[str, Path] | Skipped]:
+    """Every entry below `root` in path order: (relative path, path) of regular files, Skipped otherwise.
 
     Symlinks are never followed (a link could lead outside the seeds folder), hidden entries
     (names starting with ".") are ignored as editor and sync-tool droppings.
@@ -61,21 +78,78 @@ def walk_seeds(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[Ra
                 source = relative_posix(base / name, root)
                 yield Skipped(make_doc_id(source), source, "symlink (not followed)")
         for name in sorted(filenames):
-            if name.startswith("."):
-                continue
-            path = base / name
-            source = relative_posix(path, root)
-            doc_id = make_doc_id(source)
-            try:
-                mode = os.lstat(path).st_mode
-                if stat.S_ISLNK(mode):
-                    yield Skipped(doc_id, source, "symlink (not followed)")
-                    continue
-                if not stat.S_ISREG(mode):
-                    yield Skipped(doc_id, source, "not a regular file")
-                    continue
-                data = _read_regular(path, max_bytes)
-            except OSError as exc:
-                yield Skipped(doc_id, source, f"unreadable: {exc.strerror or exc}")
-                continue
-            yield RawDocument(doc_id, source, data, hashlib.sha256(data).hexdigest())
+            if not name.startswith("."):
+                path = base / name
+                yield relative_posix(path, root), path
+
+
+def _regular(source: str, path: Path) -> os.stat_result | Skipped:
+    """The stat of a regular file, or the entry as Skipped (symlink, device, FIFO, vanished)."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return Skipped(make_doc_id(source), source, f"unreadable: {exc.strerror or exc}")
+    if stat.S_ISLNK(info.st_mode):
+        return Skipped(make_doc_id(source), source, "symlink (not followed)")
+    if not stat.S_ISREG(info.st_mode):
+        return Skipped(make_doc_id(source), source, "not a regular file")
+    return info
+
+
+def walk_seeds(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawDocument | Skipped]:
+    """Yield every entry below `root` in path order: regular files read, others skipped with a reason."""
+    for entry in _entries(root):
+        if isinstance(entry, Skipped):
+            yield entry
+            continue
+        source, path = entry
+        info = _regular(source, path)
+        if isinstance(info, Skipped):
+            yield info
+            continue
+        try:
+            data = _read_regular(path, max_bytes)
+        except OSError as exc:
+            yield Skipped(make_doc_id(source), source, f"unreadable: {exc.strerror or exc}")
+            continue
+        yield RawDocument(make_doc_id(source), source, data, hashlib.sha256(data).hexdigest())
+
+
+def scan_seeds(
+    root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES, known: Mapping[str, tuple[str, str]] | None = None
+) -> Iterator[SeedFile | Skipped]:
+    """Like walk_seeds, but without keeping the bytes: each file's sha256, read and hashed only when its
+    stat signature differs from the one in `known` (source path -> (stat key, sha256) of a previous scan).
+    """
+    known = known or {}
+    for entry in _entries(root):
+        if isinstance(entry, Skipped):
+            yield entry
+            continue
+        source, path = entry
+        info = _regular(source, path)
+        if isinstance(info, Skipped):
+            yield info
+            continue
+        doc_id, key = make_doc_id(source), stat_key(info)
+        if info.st_size > max_bytes:
+            yield Skipped(doc_id, source, f"unreadable: file too large ({info.st_size} bytes > {max_bytes})")
+            continue
+        previous = known.get(source)
+        if previous is not None and previous[0] == key:
+            yield SeedFile(doc_id, source, info.st_size, key, previous[1])
+            continue
+        try:
+            data = _read_regular(path, max_bytes)
+        except OSError as exc:
+            yield Skipped(doc_id, source, f"unreadable: {exc.strerror or exc}")
+            continue
+        yield SeedFile(doc_id, source, len(data), key, hashlib.sha256(data).hexdigest())
+
+
+def read_seed(root: Path, source_path: str, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    """The bytes of a seed file the scan saw; OSError if it is gone or no longer has that content."""
+    data = _read_regular(root / source_path, max_bytes)
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise OSError("changed while the run was reading it (the next run picks it up)")
+    return data

@@ -18,9 +18,10 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.parquet as pq
 
 from pipeline.cleaning.boilerplate.repeated import count_hashes, line_hash, normalise_line, repeated_threshold
-from pipeline.cleaning.ingest import walk_seeds
+from pipeline.cleaning.ingest import scan_seeds
 from pipeline.datasets.files import AtomicParquetWriter, count_rows, read_batches
 from pipeline.datasets.release import RELEASE_TABLES, release_chunk
 from pipeline.datasets.schema import TableSchema
@@ -28,6 +29,7 @@ from pipeline.datasets.steps import (
     CURATE_INPUT_FIELD,
     PARSED_STEP_SCHEMA,
     CurateConfig,
+    SeedsConfig,
     curate_keys,
     curate_step,
     failed_row,
@@ -130,17 +132,31 @@ def _batched(rows: Iterable[dict[str, Any]], schema: pa.Schema, size: int) -> It
 def ingest(
     seeds: Path, out: Path, *, max_bytes: int, batch_size: int = DEFAULT_BATCH_SIZE, log: Log = _quiet
 ) -> StageStats:
-    """Every file below `seeds` into `out` (bytes and sha256 per file; unreadable entries as skipped)."""
+    """The inventory of `seeds` into `out`: every file's size, stat signature and sha256, unreadable
+    entries as skipped. Only files whose stat changed since the previous inventory are read."""
     stats = StageStats()
     started = time.perf_counter()
+    known = _known_files(out)
     with AtomicParquetWriter(out, RAW_SCHEMA) as writer:
-        for batch in _batched(map(raw_row, walk_seeds(seeds, max_bytes=max_bytes)), RAW_SCHEMA, batch_size):
+        scan = scan_seeds(seeds, max_bytes=max_bytes, known=known)
+        for batch in _batched(map(raw_row, scan), RAW_SCHEMA, batch_size):
             writer.write(batch)
             stats.observe(batch)
             stats.totals["bytes"] += int(pc.sum(batch.column("size_bytes")).as_py() or 0)
     stats.seconds = time.perf_counter() - started
-    log(f"read {stats.rows:,} entries ({stats.totals['bytes'] / 1e6:,.1f} MB) from {seeds}")
+    log(f"listed {stats.rows:,} entries ({stats.totals['bytes'] / 1e6:,.1f} MB) in {seeds}")
     return stats
+
+
+def _known_files(inventory: Path) -> dict[str, tuple[str, str]]:
+    """Source path -> (stat key, sha256) of the readable files of a previous inventory (empty if none)."""
+    try:
+        table = pq.read_table(inventory, columns=["source_path", "stat_key", "sha256", "skip_reason"])
+    except (OSError, pa.ArrowException):
+        return {}
+    table = table.filter(pc.is_null(table.column("skip_reason")))
+    columns = table.select(["source_path", "stat_key", "sha256"]).to_pydict().values()
+    return {path: (key, sha) for path, key, sha in zip(*columns, strict=True)}
 
 
 def _run_step(
@@ -172,9 +188,15 @@ def _run_step(
 
 
 def parse(
-    raw: Path, out: Path, engine: EngineSpec, *, batch_size: int = DEFAULT_BATCH_SIZE, log: Log = _quiet
+    raw: Path,
+    out: Path,
+    engine: EngineSpec,
+    seeds: SeedsConfig,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    log: Log = _quiet,
 ) -> StageStats:
-    """Decode and parse every raw document into `out`, reusing the rows of unchanged files."""
+    """Read, decode and parse every listed file into `out`, reusing the rows of unchanged files."""
 
     def tally(batch: pa.RecordBatch, stats: StageStats) -> None:
         """Formats, encodings and repairs of a batch."""
@@ -189,7 +211,7 @@ def parse(
         out,
         PARSED_STEP_SCHEMA,
         parse_keys,
-        parse_step,
+        partial(parse_step, seeds),
         engine,
         log,
         tally,

@@ -24,6 +24,7 @@ from pipeline.cleaning.boilerplate.rules import RuleSet
 from pipeline.cleaning.curate import clean_document, tag_languages
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import parse_document
+from pipeline.cleaning.ingest import read_seed
 from pipeline.cleaning.sections import segment_sections
 from pipeline.cleaning.translate import get_backend
 from pipeline.datasets.tables import (
@@ -95,12 +96,23 @@ def skipped_through(row: Row) -> Row:
 # --- parse ---------------------------------------------------------------------------------------------
 
 
-def parse_step(row: Row) -> Row:
-    """A raw row (bytes) as a parsed row: decoded, repaired, format parsed, with its line hashes."""
+@dataclass(frozen=True)
+class SeedsConfig:
+    """Where parse_step reads the files the scan listed, and how much of one it accepts."""
+
+    root: str
+    max_bytes: int
+
+
+def parse_step(seeds: SeedsConfig, row: Row) -> Row:
+    """A raw row as a parsed row: the file read, decoded, repaired, parsed, with its line hashes."""
     if row["skip_reason"] is not None:
         return skipped_through(row)
-    raw = RawDocument(row["doc_id"], row["source_path"], row["content"], row["sha256"])
-    parsed = parse_document(raw)
+    try:
+        data = read_seed(Path(seeds.root), row["source_path"], row["sha256"], seeds.max_bytes)
+    except OSError as exc:
+        return skipped_through({**row, "skip_reason": f"unreadable: {exc.strerror or exc}"})
+    parsed = parse_document(RawDocument(row["doc_id"], row["source_path"], data, row["sha256"]))
     if not isinstance(parsed, ParsedDocument):
         return skipped_row(parsed)
     return {**parsed_row(parsed), "line_hashes": line_hashes(parsed.text)}

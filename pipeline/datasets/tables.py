@@ -9,12 +9,12 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.cleaning.curate import CleanDocument, Tagged
+from pipeline.cleaning.ingest import SeedFile
 from pipeline.cleaning.document import (
     Anchor,
     Heading,
     Metadata,
     ParsedDocument,
-    RawDocument,
     RemovedSpan,
     Section,
     Skipped,
@@ -31,7 +31,7 @@ IDENTITY_FIELDS = [
 RAW_SCHEMA = pa.schema(
     [
         *IDENTITY_FIELDS,
-        pa.field("content", pa.large_binary()),
+        pa.field("stat_key", pa.string()),
         pa.field("skip_reason", pa.string()),
     ]
 )
@@ -140,8 +140,8 @@ CURATED_SCHEMA = pa.schema(
 METADATA_COLUMNS = ("title", "url", "published", "author", "description", "tags", "category", "source_name")
 
 
-def raw_row(item: RawDocument | Skipped) -> dict[str, Any]:
-    """An entry of the seeds folder as a row of RAW_SCHEMA: content for a readable file, else the reason."""
+def raw_row(item: SeedFile | Skipped) -> dict[str, Any]:
+    """An entry of the seeds folder as a row of RAW_SCHEMA: a readable file's hash, else the reason."""
     if isinstance(item, Skipped):
         return skipped_row(item)
     return {
@@ -149,7 +149,7 @@ def raw_row(item: RawDocument | Skipped) -> dict[str, Any]:
         "source_path": item.source_path,
         "sha256": item.sha256,
         "size_bytes": item.size_bytes,
-        "content": item.data,
+        "stat_key": item.stat_key,
         "skip_reason": None,
     }
 
@@ -170,15 +170,6 @@ def skipped_from_row(row: dict[str, Any]) -> Skipped:
     return Skipped(
         row["doc_id"], row["source_path"], row["skip_reason"], row["sha256"] or "", row["size_bytes"] or 0
     )
-
-
-def iter_raw(table: pa.Table) -> Iterator[RawDocument | Skipped]:
-    """The entries of a raw table as RawDocument or Skipped."""
-    for row in table.to_pylist():
-        if row["skip_reason"] is None:
-            yield RawDocument(row["doc_id"], row["source_path"], row["content"], row["sha256"])
-        else:
-            yield skipped_from_row(row)
 
 
 def parsed_row(doc: ParsedDocument) -> dict[str, Any]:

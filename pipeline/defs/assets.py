@@ -17,7 +17,7 @@ from pipeline.datasets import release as rel
 from pipeline.datasets import stages
 from pipeline.datasets.files import StageFileMissing, count_rows
 from pipeline.datasets.schema import TableSchema, load_schema
-from pipeline.datasets.steps import CurateConfig
+from pipeline.datasets.steps import CurateConfig, SeedsConfig
 from pipeline.datasets.tables import CURATED_SCHEMA, LANGUAGE_SCHEMA, PARSED_SCHEMA, SECTIONS_SCHEMA
 from pipeline.datasets.versions import ReleaseBlocked
 from pipeline.defs.resources import WebcurateSettings
@@ -86,6 +86,7 @@ def upstream_missing(exc: StageFileMissing) -> dg.Failure:
 def raw_documents(context: dg.AssetExecutionContext, settings: WebcurateSettings) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """Every file of the seeds folder as bytes with its sha256; unreadable entries recorded as skipped."""
     out = settings.stage_path("raw_documents", context.instance)
+    engine_of(settings).warm_up()  # the workers' code loads while the folder is scanned
     stats = stages.ingest(
         settings.seeds_path,
         out,
@@ -111,6 +112,7 @@ def parsed_documents(context: dg.AssetExecutionContext, settings: WebcurateSetti
             settings.stage_path("raw_documents", context.instance),
             out,
             engine_of(settings),
+            SeedsConfig(str(settings.seeds_path.resolve()), settings.max_file_bytes),
             batch_size=settings.batch_size,
             log=context.log.info,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Protocol
@@ -36,6 +37,15 @@ class EngineSpec:
         """Refuse an unknown engine name with the known ones."""
         if self.kind not in ENGINES:
             raise ValueError(f"unknown engine {self.kind!r}; choose one of {', '.join(ENGINES)}")
+
+    def warm_up(self) -> None:
+        """Start the local engine's fork server now: it imports the step code beside what the caller does
+        next (reading the seeds folder) instead of before the first batch."""
+        if self.kind == "local":
+            from multiprocessing import forkserver
+
+            mp.get_context("forkserver").set_forkserver_preload(list(PRELOAD))
+            forkserver.ensure_running()
 
     def build(self, fn: DocumentFunction, on_failure: FailureRow) -> Engine:
         """An engine running `fn`, recording a failed document with `on_failure`."""
