@@ -9,7 +9,6 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.cleaning.curate import CleanDocument, Tagged
-from pipeline.cleaning.ingest import SeedFile
 from pipeline.cleaning.document import (
     Anchor,
     Heading,
@@ -19,6 +18,7 @@ from pipeline.cleaning.document import (
     Section,
     Skipped,
 )
+from pipeline.cleaning.ingest import SeedFile
 
 # Every per-document table starts with the file's identity; skipped entries carry only these.
 IDENTITY_FIELDS = [

