@@ -26,7 +26,7 @@ class AtomicParquetWriter:
         path.parent.mkdir(parents=True, exist_ok=True)
         # pid and random part: concurrent runs write their own temporary files; the last rename wins.
         self._temporary = path.with_name(f".{path.name}.{os.getpid()}-{os.urandom(4).hex()}.tmp")
-        self._writer = pq.ParquetWriter(self._temporary, schema, compression="zstd")
+        self._writer = pq.ParquetWriter(self._temporary, schema, compression="lz4")
 
     def write(self, batch: pa.RecordBatch | pa.Table) -> None:
         """Append rows as one row group per batch (a batch is the cache's unit of reading)."""

@@ -7,9 +7,10 @@ Memory is bounded by the batch size: no stage holds the corpus, only counters an
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -22,7 +23,7 @@ import pyarrow.parquet as pq
 
 from pipeline.cleaning.boilerplate.repeated import count_hashes, line_hash, normalise_line, repeated_threshold
 from pipeline.cleaning.ingest import scan_seeds
-from pipeline.datasets.files import AtomicParquetWriter, count_rows, read_batches
+from pipeline.datasets.files import AtomicParquetWriter, read_batches
 from pipeline.datasets.release import RELEASE_TABLES, release_chunk
 from pipeline.datasets.schema import TableSchema
 from pipeline.datasets.steps import (
@@ -30,6 +31,7 @@ from pipeline.datasets.steps import (
     PARSED_STEP_SCHEMA,
     CurateConfig,
     SeedsConfig,
+    code_version,
     curate_keys,
     curate_step,
     failed_row,
@@ -40,14 +42,13 @@ from pipeline.datasets.steps import (
 from pipeline.datasets.tables import (
     CURATED_SCHEMA,
     LANGUAGE_SCHEMA,
-    PARSED_SCHEMA,
     RAW_SCHEMA,
     SECTIONS_SCHEMA,
     raw_row,
 )
-from pipeline.datasets.versions import Release, publish_stream
+from pipeline.datasets.versions import Release, publish_stream, read_latest, read_manifest
 from pipeline.engine import EngineSpec
-from pipeline.engine.cache import CacheStats, ResultCache, map_incremental
+from pipeline.engine.cache import KEY_COLUMN, CacheStats, ResultCache, map_incremental
 
 Log = Callable[[str], None]
 DEFAULT_BATCH_SIZE = 500  # documents per batch: a worker's unit of work, a row group of a stage file
@@ -106,6 +107,19 @@ class StageStats:
         """The counts tallied under `name` (empty if none)."""
         return dict(self.tallies.get(name, {}))
 
+    def to_json(self, digest: str) -> str:
+        """The counts as JSON, tied to the digest of the keys they were counted over."""
+        fields = {"rows": self.rows, "skipped": self.skipped, "tallies": self.tallies, "totals": self.totals}
+        return json.dumps({"keys_digest": digest, **fields})
+
+    @classmethod
+    def from_json(cls, text: str) -> tuple[str, StageStats]:
+        """(keys digest, counts) back from to_json's text."""
+        data = json.loads(text)
+        tallies = {name: Counter(counts) for name, counts in data["tallies"].items()}
+        stats = cls(data["rows"], CacheStats(), data["skipped"], tallies, Counter(data["totals"]))
+        return data["keys_digest"], stats
+
     def observe(self, batch: pa.RecordBatch) -> None:
         """Count a batch's rows and list its skipped entries."""
         self.rows += batch.num_rows
@@ -159,32 +173,83 @@ def _known_files(inventory: Path) -> dict[str, tuple[str, str]]:
     return {path: (key, sha) for path, key, sha in zip(*columns, strict=True)}
 
 
+def keys_digest(keys: Sequence[str], paths: Sequence[str]) -> str:
+    """A digest of a stage's cache keys and source paths, in order: equal means equal output."""
+    digest = hashlib.sha256()
+    for key, path in zip(keys, paths, strict=True):
+        digest.update(f"{key}\0{path}\n".encode("utf-8", "surrogateescape"))
+    return digest.hexdigest()
+
+
+def _stats_path(out: Path) -> Path:
+    """The side file holding a stage file's counts."""
+    return out.with_name(out.name + ".stats.json")
+
+
+def _unchanged(out: Path, digest: str, also: Sequence[Path] = ()) -> StageStats | None:
+    """The previous run's counts when its output has exactly these keys and paths (nothing to redo)."""
+    try:
+        recorded, stats = StageStats.from_json(_stats_path(out).read_text(encoding="utf-8"))
+        if recorded != digest or not all(path.is_file() for path in also):
+            return None
+        # The side file is written after the stage file; check the stage file itself too.
+        table = pq.read_table(out, columns=[KEY_COLUMN, "source_path"])
+    except (OSError, ValueError, KeyError, pa.ArrowException):
+        return None
+    columns = table.to_pydict()
+    if keys_digest(columns[KEY_COLUMN], columns["source_path"]) != digest:
+        return None
+    stats.cache.reused = stats.rows
+    return stats
+
+
 def _run_step(
     stage: str,
     batches: Iterable[pa.RecordBatch],
-    total: int,
+    keys: list[str],
+    digest: str,
     out: Path,
     out_schema: pa.Schema,
-    keys_of: Callable[[pa.RecordBatch], list[str]],
     fn: Callable[[dict[str, Any]], dict[str, Any]],
     engine: EngineSpec,
     log: Log,
     on_batch: Callable[[pa.RecordBatch, StageStats], None],
 ) -> StageStats:
-    """Run a step over batches into `out`, with the previous `out` as cache; `on_batch` sees each output."""
+    """Run a step over batches into `out`, with the previous `out` as cache; `on_batch` sees each output.
+
+    `keys` are the inputs' cache keys in order (computed up front, to tell an unchanged stage)."""
     stats = StageStats()
     schema = with_cache_key(out_schema)
     cache = ResultCache(out, schema)
-    progress = Progress(stage, total, log)
+    progress = Progress(stage, len(keys), log)
     compute = partial(engine.build(fn, failed_row(out_schema)).map, schema=out_schema)
+    remaining = iter(keys)
+
+    def keys_of(batch: pa.RecordBatch) -> list[str]:
+        """The next batch's share of the precomputed keys."""
+        return [next(remaining) for _ in range(batch.num_rows)]
+
     with AtomicParquetWriter(out, schema) as writer:
         for batch in map_incremental(batches, keys_of, cache, compute, stats.cache):
             writer.write(batch)
             stats.observe(batch)
             on_batch(batch, stats)
             progress.advance(batch.num_rows, f" ({stats.cache.reused:,} reused)")
+    _stats_path(out).write_text(stats.to_json(digest), encoding="utf-8")
     stats.seconds = progress.finish(f": {stats.cache.computed:,} computed, {stats.cache.reused:,} reused")
     return stats
+
+
+def _all_keys(
+    batches: Iterable[pa.RecordBatch], keys_of: Callable[[pa.RecordBatch], list[str]]
+) -> tuple[list[str], str]:
+    """Every input's cache key in order, and the digest of keys and paths."""
+    keys: list[str] = []
+    paths: list[str] = []
+    for batch in batches:
+        keys.extend(keys_of(batch))
+        paths.extend(batch.column("source_path").to_pylist())
+    return keys, keys_digest(keys, paths)
 
 
 def parse(
@@ -204,13 +269,18 @@ def parse(
         stats.tally("encoding", batch.column("encoding"))
         stats.tally("repairs", pc.list_flatten(batch.column("repairs")))
 
+    keys, digest = _all_keys(read_batches(raw, columns=["source_path", "sha256", "skip_reason"]), parse_keys)
+    previous = _unchanged(out, digest)
+    if previous is not None:
+        log(f"parse: all {previous.rows:,} documents unchanged since the last run; nothing to do")
+        return previous
     return _run_step(
         "parse",
         read_batches(raw, batch_size=batch_size),
-        count_rows(raw),
+        keys,
+        digest,
         out,
         PARSED_STEP_SCHEMA,
-        parse_keys,
         partial(parse_step, seeds),
         engine,
         log,
@@ -284,8 +354,9 @@ def _with_repeated(batch: pa.RecordBatch, selected: pa.Array) -> pa.RecordBatch:
     parents = pc.list_parent_indices(hashes).filter(mask).to_numpy(zero_copy_only=False)
     offsets = np.concatenate([[0], np.cumsum(np.bincount(parents, minlength=batch.num_rows))])
     repeated = pa.ListArray.from_arrays(pa.array(offsets, type=pa.int32()), flat.filter(mask))
-    columns = [batch.column(name) for name in (*PARSED_SCHEMA.names, "cache_key")]
-    names = [*PARSED_SCHEMA.names, "cache_key"]
+    # Every column the batch has except the line hashes (workers need only the document's own share).
+    names = [name for name in batch.schema.names if name != "line_hashes"]
+    columns = [batch.column(name) for name in names]
     return pa.RecordBatch.from_arrays([*columns, repeated], names=[*names, CURATE_INPUT_FIELD.name])
 
 
@@ -312,7 +383,18 @@ def curate(
     cache), their sections and their language tags."""
     selected = next(read_batches(repeated, columns=["line_hash"], batch_size=1 << 30), None)
     selected_hashes = selected.column(0) if selected is not None else pa.array([], type=pa.int64())
-    config_digest = config.digest()
+    curate_key = partial(curate_keys, config_digest=config.digest())
+    keys, digest = _all_keys(
+        (
+            _with_repeated(b, selected_hashes)
+            for b in read_batches(parsed, columns=["source_path", "cache_key", "line_hashes"])
+        ),
+        curate_key,
+    )
+    previous = _unchanged(outs.documents, digest, also=(outs.sections, outs.languages))
+    if previous is not None:
+        log(f"curate: all {previous.rows:,} documents unchanged since the last run; nothing to do")
+        return previous
     inputs = (_with_repeated(b, selected_hashes) for b in read_batches(parsed, batch_size=batch_size))
     with (
         AtomicParquetWriter(outs.sections, SECTIONS_SCHEMA) as sections,
@@ -337,10 +419,10 @@ def curate(
         return _run_step(
             "curate",
             inputs,
-            count_rows(parsed),
+            keys,
+            digest,
             outs.documents,
             CURATED_SCHEMA,
-            partial(curate_keys, config_digest=config_digest),
             partial(curate_step, config),
             engine,
             log,
@@ -414,7 +496,15 @@ def publish_release(
     *,
     batch_size: int = 5_000,
 ) -> tuple[Release, StageStats]:
-    """Publish the curated documents as the next dataset version (unless unchanged), streaming."""
+    """Publish the curated documents as the next dataset version (unless unchanged), streaming.
+
+    When the latest version was made from the same curated rows (same cache keys and paths, same
+    schemas, same code), its content is known to be equal and nothing is read or written.
+    """
+    input_key = release_input_key(curated, schemas)
+    unchanged = _unchanged_release(root, input_key)
+    if unchanged is not None:
+        return unchanged
     stats = StageStats()
 
     def chunks() -> Iterator[dict[str, pa.Table]]:
@@ -432,6 +522,7 @@ def publish_release(
         """The manifest with the counts gathered while streaming."""
         return {
             **manifest,
+            "input_key": input_key,
             "skipped": stats.skipped,
             "counts": {
                 "seen": stats.rows,
@@ -444,4 +535,34 @@ def publish_release(
         }
 
     release = publish_stream(root, chunks(), schemas, full_manifest, render_card)
+    return release, stats
+
+
+def release_input_key(curated: Path, schemas: Mapping[str, TableSchema]) -> str:
+    """What a release is made from: the curated rows' keys and paths, the schemas and the code version."""
+    table = pq.read_table(curated, columns=[KEY_COLUMN, "source_path"]).to_pydict()
+    digest = hashlib.sha256(code_version().encode())
+    for name in sorted(schemas):
+        digest.update(repr(schemas[name]).encode())
+    digest.update(keys_digest(table[KEY_COLUMN], table["source_path"]).encode())
+    return digest.hexdigest()
+
+
+def _unchanged_release(root: Path, input_key: str) -> tuple[Release, StageStats] | None:
+    """The latest release and its counts when it was made from exactly this input, else None."""
+    latest = read_latest(root)
+    if latest is None:
+        return None
+    manifest = read_manifest(root, latest)
+    if manifest.get("input_key") != input_key:
+        return None
+    counts = manifest.get("counts", {})
+    tallies = {
+        "rule": Counter(counts.get("removed_by_rule", {})),
+        "language": Counter(counts.get("languages", {})),
+        "section_language": Counter(counts.get("section_languages", {})),
+    }
+    stats = StageStats(counts.get("seen", 0), CacheStats(), manifest.get("skipped", []), tallies)
+    message = f"made from the same input as {latest}; nothing new"
+    release = Release(latest, root / latest, False, manifest["content_hash"], manifest["rows"], message)
     return release, stats
