@@ -186,6 +186,12 @@ def corpus_size(root: Path) -> tuple[int, int]:
     return len(files), sum(p.stat().st_size for p in files)
 
 
+def install_instance_config(home: Path) -> None:
+    """A Dagster home with the project's instance settings (telemetry off, run limits)."""
+    home.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / ".dagster" / "dagster.yaml", home / "dagster.yaml")
+
+
 def edit_one_file(root: Path) -> Path:
     """Append a sentence to the middle file of the corpus (a changed document, same path)."""
     files = sorted(p for p in root.rglob("*") if p.is_file())
@@ -235,7 +241,7 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
         write_corpus(seeds, args.docs, html_share=args.html, mojibake=args.mojibake)
     n_docs, n_bytes = corpus_size(seeds)
     home = base / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
+    install_instance_config(home)
     env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
@@ -248,7 +254,7 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
         if scenario == "cold":
             for folder in ("output", "work", "dagster_home"):
                 shutil.rmtree(base / folder, ignore_errors=True)
-            home.mkdir()
+            install_instance_config(home)
         if scenario == "changed":
             edited = edit_one_file(seeds)
             print(f"edited {edited.relative_to(seeds)}", file=sys.stderr)

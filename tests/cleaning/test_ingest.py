@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 import pytest
 
 from pipeline.cleaning.document import RawDocument, Skipped
-from pipeline.cleaning.ingest import make_doc_id, walk_seeds
+from pipeline.cleaning.ingest import SeedFile, make_doc_id, read_seed, scan_seeds, walk_seeds
 
 
 def test_walk_is_recursive_sorted_and_ids_are_stable(tmp_path: Path) -> None:
@@ -54,3 +55,27 @@ def test_unreadable_file_is_recorded(tmp_path: Path) -> None:
 def test_missing_seeds_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="does not exist"):
         list(walk_seeds(tmp_path / "nope"))
+
+
+def test_scan_reads_only_files_whose_stat_changed(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("first version")
+    (tmp_path / "b.txt").write_text("other file")
+    first = {item.source_path: item for item in scan_seeds(tmp_path)}
+    assert all(isinstance(item, SeedFile) for item in first.values())
+    a = first["a.txt"]
+    assert a.sha256 == hashlib.sha256(b"first version").hexdigest()  # type: ignore[union-attr]
+    # A previous scan's hash is trusted while the stat is unchanged: a planted one proves nothing was read.
+    known = {path: (item.stat_key, "planted") for path, item in first.items()}  # type: ignore[union-attr]
+    (tmp_path / "a.txt").write_text("second version, longer")
+    again = {item.source_path: item for item in scan_seeds(tmp_path, known=known)}
+    assert again["b.txt"].sha256 == "planted"  # type: ignore[union-attr]
+    assert again["a.txt"].sha256 == hashlib.sha256(b"second version, longer").hexdigest()  # type: ignore[union-attr]
+
+
+def test_read_seed_refuses_content_that_changed_since_the_scan(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("scanned")
+    (item,) = scan_seeds(tmp_path)
+    assert read_seed(tmp_path, "a.txt", item.sha256) == b"scanned"  # type: ignore[union-attr]
+    (tmp_path / "a.txt").write_text("edited")
+    with pytest.raises(OSError, match="changed while the run was reading it"):
+        read_seed(tmp_path, "a.txt", item.sha256)  # type: ignore[union-attr]

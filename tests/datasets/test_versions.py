@@ -12,9 +12,12 @@ import pytest
 
 from pipeline.datasets.schema import TableSchema, load_schema
 from pipeline.datasets.versions import (
+    ContentHasher,
     ReleaseBlocked,
+    content_hash,
     list_versions,
     publish,
+    publish_stream,
     read_latest,
     read_manifest,
     remove_stale_staging,
@@ -136,3 +139,27 @@ def test_concurrent_writers_get_distinct_complete_versions(tmp_path: Path) -> No
         for name, entry in manifest["files"].items():
             assert hashlib.sha256((tmp_path / version / name).read_bytes()).hexdigest() == entry["sha256"]
     assert not list(tmp_path.glob(".staging-*"))
+
+
+def test_the_content_hash_does_not_depend_on_how_rows_were_chunked() -> None:
+    table = tables(*(f"Document number {i} has some text." for i in range(10)))["documents"]
+    whole = content_hash({"documents": table})
+    for size in (1, 3, 7):
+        hasher = ContentHasher()
+        for batch in table.to_batches(max_chunksize=size):
+            hasher.update("documents", pa.Table.from_batches([batch]))
+        assert hasher.hexdigest() == whole
+    assert content_hash({"documents": table.slice(1)}) != whole
+
+
+def test_a_streamed_release_finds_duplicates_across_chunks_and_publishes_nothing(tmp_path: Path) -> None:
+    first, second = tables("One text.")["documents"], tables("Another text.")["documents"]  # both doc_id 0
+    chunks = [{"documents": first}, {"documents": second}]
+    with pytest.raises(ReleaseBlocked) as blocked:
+        publish_stream(tmp_path, chunks, schemas(), dict, lambda m: "")
+    assert [(v.column, v.rule) for v in blocked.value.violations] == [
+        ("doc_id", "unique"),
+        ("source_path", "unique"),
+    ]
+    assert list_versions(tmp_path) == [] and read_latest(tmp_path) is None
+    assert [p.name for p in tmp_path.iterdir()] == [".lock"]  # the staging folder is gone

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.engine.local import LocalEngine
+from tests.conftest import SEEDS
 from tests.engine.test_local import failed, run, work
 
 ray = pytest.importorskip("ray", reason="the ray extra is not installed (make test installs it)")
@@ -27,3 +30,26 @@ def test_ray_and_local_engines_produce_identical_tables(local_cluster: None) -> 
     assert ray_rows == local_rows
     assert ray_rows[3]["error"].startswith("failed: ValueError")
     assert ray_rows[5]["error"] == "timed out after 2 s"
+
+
+def test_the_stages_on_ray_write_the_local_engines_tables(local_cluster: None, tmp_path: Path) -> None:
+    from pipeline.datasets import stages
+    from pipeline.datasets.steps import CurateConfig, SeedsConfig
+    from pipeline.engine import EngineSpec
+
+    tables = {}
+    for kind in ("local", "ray"):
+        work = tmp_path / kind
+        engine = EngineSpec(kind, workers=2)
+        stages.ingest(SEEDS, work / "raw.parquet", max_bytes=1 << 20)
+        source = SeedsConfig(str(SEEDS), 1 << 20)
+        stages.parse(work / "raw.parquet", work / "parsed.parquet", engine, source, batch_size=2)
+        stages.find_repeated(work / "parsed.parquet", work / "repeated.parquet", min_docs=10, min_share=0.01)
+        outs = stages.CurateOutputs(*(work / f"{n}.parquet" for n in ("clean", "sections", "languages")))
+        stats = stages.curate(
+            work / "parsed.parquet", work / "repeated.parquet", outs, engine, CurateConfig()
+        )
+        assert stats.cache.computed == 5
+        tables[kind] = [pq.read_table(path) for path in (work / "parsed.parquet", *vars(outs).values())]
+    for local, on_ray in zip(tables["local"], tables["ray"], strict=True):
+        assert on_ray.equals(local)

@@ -1,0 +1,182 @@
+"""Incremental runs of the stages on the sample documents: what is reused, what is recomputed, and that
+the output is the same either way."""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.datasets import stages
+from pipeline.datasets.steps import CurateConfig, SeedsConfig
+from pipeline.engine import EngineSpec
+from tests.conftest import SEEDS
+
+ENGINE = EngineSpec(workers=2, timeout_s=30)
+# A line of site chrome for the repeated-lines tests: long enough to count, in no sample.
+CHROME = "Harbour news is edited by the volunteers of the county archive society"
+
+
+@dataclass
+class Run:
+    """The counts of one pass through ingest, parse, repeated lines and curate."""
+
+    parse: stages.StageStats
+    repeated: stages.Repeated
+    curate: stages.StageStats
+
+
+class Pipeline:
+    """The stages over one seeds folder and one work folder, as the assets run them."""
+
+    def __init__(self, tmp: Path, seeds: Path = SEEDS) -> None:
+        self.seeds = tmp / "seeds"
+        shutil.copytree(seeds, self.seeds)
+        self.work = tmp / "work"
+        self.outs = stages.CurateOutputs(
+            *(self.work / f"{n}.parquet" for n in ("clean", "sections", "languages"))
+        )
+
+    def run(self, config: CurateConfig | None = None, min_docs: int = 10) -> Run:
+        """One pass of every stage."""
+        w = self.work
+        stages.ingest(self.seeds, w / "raw.parquet", max_bytes=1 << 20)
+        source = SeedsConfig(str(self.seeds), 1 << 20)
+        parse = stages.parse(w / "raw.parquet", w / "parsed.parquet", ENGINE, source, batch_size=2)
+        repeated = stages.find_repeated(
+            w / "parsed.parquet", w / "repeated.parquet", min_docs=min_docs, min_share=0.0
+        )
+        config = config or CurateConfig()
+        curate = stages.curate(
+            w / "parsed.parquet", w / "repeated.parquet", self.outs, ENGINE, config, batch_size=2
+        )
+        return Run(parse, repeated, curate)
+
+    def documents(self) -> dict[str, dict[str, object]]:
+        """The curated rows by source path, without the cache key."""
+        table = pq.read_table(self.outs.documents).drop_columns(["cache_key"])
+        return {row["source_path"]: row for row in table.to_pylist()}
+
+
+def computed(stats: stages.StageStats) -> tuple[int, int]:
+    """(computed, reused) of a stage."""
+    return stats.cache.computed, stats.cache.reused
+
+
+def test_a_second_run_reuses_everything_and_gives_the_same_tables(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    first = pipeline.run()
+    assert computed(first.parse) == (5, 0) and computed(first.curate) == (5, 0)
+    before = {name: pq.read_table(path) for name, path in vars(pipeline.outs).items()}
+    second = pipeline.run()
+    assert computed(second.parse) == (0, 5) and computed(second.curate) == (0, 5)
+    assert second.curate.tally_of("language") == first.curate.tally_of("language") == {"en": 4, "de": 1}
+    for name, path in vars(pipeline.outs).items():
+        assert pq.read_table(path).equals(before[name]), name
+
+
+def test_one_changed_file_is_the_only_one_recomputed(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    pipeline.run()
+    before = pipeline.documents()
+    changed = sorted(pipeline.seeds.iterdir())[1]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA closing paragraph added later on.\n")
+    run = pipeline.run()
+    assert computed(run.parse) == (1, 4) and computed(run.curate) == (1, 4)
+    after = pipeline.documents()
+    assert "A closing paragraph added later on." in str(after[changed.name]["text"])
+    assert {k: v for k, v in after.items() if k != changed.name} == {
+        k: v for k, v in before.items() if k != changed.name
+    }
+
+
+def test_a_changed_rules_file_recomputes_curation_but_not_parsing(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    rules = tmp_path / "rules.yaml"
+    rules.write_text(
+        "rules:\n  - name: ask_bot\n    group: community\n    phrase: ask the bot\n    why: a widget\n"
+    )
+    pipeline.run(CurateConfig(rules_file=str(rules)))
+    rules.write_text(rules.read_text().replace("ask the bot", "ask our bot"))
+    run = pipeline.run(CurateConfig(rules_file=str(rules)))
+    assert computed(run.parse) == (0, 5) and computed(run.curate) == (5, 0)
+
+
+def test_a_renamed_file_is_reused_under_its_new_name(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    pipeline.run()
+    old = sorted(pipeline.seeds.iterdir())[0]
+    text = pipeline.documents()[old.name]["text"]
+    old.rename(old.with_name("renamed.txt"))
+    run = pipeline.run()
+    assert computed(run.parse) == (0, 5)
+    row = pipeline.documents()["renamed.txt"]
+    assert row["text"] == text and row["doc_id"] != pipeline.documents().get(old.name, {}).get("doc_id")
+    assert old.name not in pipeline.documents()
+
+
+def test_a_line_that_becomes_repeated_recomputes_exactly_the_documents_holding_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    towns = ["Aldbury", "Bexley", "Crowthorne", "Dunmore", "Eskdale", "Fairlight"]
+    for i, town in enumerate(towns):
+        # Distinct words, not just numbers: normalisation maps every digit to 0.
+        body = f"{town} reports on its harbour works.\n\nThe {town} council met and agreed the next steps."
+        chrome = f"\n\n{CHROME}\n" if i < 2 else "\n"
+        (corpus / f"{i}.txt").write_text(body + chrome, encoding="utf-8")
+    pipeline = Pipeline(tmp_path, corpus)
+    first = pipeline.run(min_docs=3)
+    assert first.repeated.lines == []  # two documents share the line: below the threshold of three
+    assert CHROME in str(pipeline.documents()["0.txt"]["text"])
+    (pipeline.seeds / "2.txt").write_text((pipeline.seeds / "2.txt").read_text() + f"\n{CHROME}\n")
+    run = pipeline.run(min_docs=3)
+    assert [line["n_docs"] for line in run.repeated.lines] == [3]
+    # 2.txt changed; 0.txt and 1.txt did not, but their share of the repeated lines did.
+    assert computed(run.parse) == (1, 5) and computed(run.curate) == (3, 3)
+    documents = pipeline.documents()
+    for name in ("0.txt", "1.txt", "2.txt"):
+        assert CHROME not in str(documents[name]["text"])
+        assert [span["rule"] for span in documents[name]["removed"]] == ["repeated_line"]  # type: ignore[union-attr]
+
+
+def test_a_file_changed_between_scan_and_parse_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    stages.ingest(pipeline.seeds, pipeline.work / "raw.parquet", max_bytes=1 << 20)
+    victim = sorted(pipeline.seeds.iterdir())[2]
+    victim.write_text("Rewritten after the scan.", encoding="utf-8")
+    source = SeedsConfig(str(pipeline.seeds), 1 << 20)
+    stats = stages.parse(pipeline.work / "raw.parquet", pipeline.work / "parsed.parquet", ENGINE, source)
+    assert stats.skipped == [
+        {
+            "source_path": victim.name,
+            "reason": "unreadable: changed while the run was reading it (the next run picks it up)",
+        }
+    ]
+
+
+def test_an_unknown_engine_is_refused_with_the_known_ones() -> None:
+    with pytest.raises(ValueError, match="unknown engine 'spark'; choose one of local, ray"):
+        EngineSpec("spark")
+
+
+def test_release_chunks_hold_every_curated_document_section_and_removal(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    run = pipeline.run()
+    from pipeline.datasets.release import RELEASE_TABLES, release_chunk
+    from pipeline.datasets.schema import load_schema
+    from tests.conftest import REPO
+
+    schemas = {name: load_schema(REPO / "schemas", name) for name in RELEASE_TABLES}
+    chunks = [release_chunk(b, schemas) for b in pq.ParquetFile(pipeline.outs.documents).iter_batches(2)]
+    tables = {name: pa.concat_tables([c[name] for c in chunks]) for name in RELEASE_TABLES}
+    assert tables["documents"].num_rows == 5
+    assert tables["sections"].num_rows == sum(run.curate.tally_of("section_language").values())
+    assert tables["removed"].num_rows == sum(run.curate.tally_of("rule").values()) >= 28
+    # Every section's text is its slice of the document's text.
+    text_of = dict(zip(*tables["documents"].select(["doc_id", "text"]).to_pydict().values(), strict=True))
+    for section in tables["sections"].to_pylist():
+        assert text_of[section["doc_id"]][section["char_start"] : section["char_end"]] == section["text"]
