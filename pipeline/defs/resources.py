@@ -32,6 +32,8 @@ ENVIRONMENT = {
     "batch_size": "WEBCURATE_BATCH_SIZE",
     "doc_timeout_s": "WEBCURATE_DOC_TIMEOUT",
     "work_dir": "WEBCURATE_WORK_DIR",
+    "repeated_min_docs": "WEBCURATE_REPEATED_MIN_DOCS",
+    "repeated_min_share": "WEBCURATE_REPEATED_MIN_SHARE",
 }
 INTEGER_SETTINGS = {"max_file_bytes", "repeated_min_docs", "workers", "batch_size"}
 FLOAT_SETTINGS = {"repeated_min_share", "doc_timeout_s"}
@@ -98,7 +100,15 @@ def settings_from_env(environ: Mapping[str, str] | None = None) -> WebcurateSett
     for name, variable in ENVIRONMENT.items():
         if environ.get(variable):
             value = environ[variable]
-            overrides[name] = (
-                int(value) if name in INTEGER_SETTINGS else float(value) if name in FLOAT_SETTINGS else value
-            )
+            try:
+                overrides[name] = (
+                    int(value)
+                    if name in INTEGER_SETTINGS
+                    else float(value)
+                    if name in FLOAT_SETTINGS
+                    else value
+                )
+            except ValueError as exc:
+                kind = "an integer" if name in INTEGER_SETTINGS else "a number"
+                raise ValueError(f"{variable}={value!r}: expected {kind}") from exc
     return WebcurateSettings(**overrides)  # type: ignore[arg-type]

@@ -130,6 +130,24 @@ def test_settings_default_and_follow_the_environment(
     assert settings.release_root == Path(expected[1]) / "curated"
 
 
+def test_engine_settings_follow_the_environment_and_bad_values_are_named() -> None:
+    settings = settings_from_env(
+        {"WEBCURATE_ENGINE": "ray", "WEBCURATE_WORKERS": "3", "WEBCURATE_DOC_TIMEOUT": "2.5"}
+    )
+    spec = settings.engine_spec()
+    assert (spec.kind, spec.workers, spec.timeout_s, spec.ray_address) == ("ray", 3, 2.5, None)
+    with pytest.raises(ValueError, match="WEBCURATE_BATCH_SIZE='many': expected an integer"):
+        settings_from_env({"WEBCURATE_BATCH_SIZE": "many"})
+
+
+def test_an_unknown_engine_fails_the_run_naming_the_known_ones(tmp_path: Path) -> None:
+    result = run_with(tmp_path, engine="spark")
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    message = failure.step_failure_data.error.message  # type: ignore[union-attr]
+    assert "unknown engine 'spark'; choose one of local, ray" in message
+
+
 def run_with(tmp: Path, **settings: str) -> dg.ExecuteInProcessResult:
     options = {"output_dir": str(tmp / "output"), "work_dir": str(tmp / "work"), **settings}
     return dg.materialize(ASSETS, resources={"settings": WebcurateSettings(**options)}, raise_on_error=False)
