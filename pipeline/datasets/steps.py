@@ -9,7 +9,7 @@ never loses a document. Each result is cached under a key of everything it depen
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -28,7 +28,6 @@ from pipeline.cleaning.ingest import read_seed
 from pipeline.cleaning.sections import segment_sections
 from pipeline.cleaning.translate import get_backend
 from pipeline.datasets.tables import (
-    CURATED_SCHEMA,
     IDENTITY_FIELDS,
     PARSED_SCHEMA,
     clean_row,
@@ -201,14 +200,6 @@ def curate_keys(batch: pa.RecordBatch, config_digest: str) -> list[str]:
     ]
 
 
-STEP_SCHEMAS: Mapping[str, pa.Schema] = {"parse": PARSED_STEP_SCHEMA, "curate": CURATED_SCHEMA}
-
-
 def with_cache_key(schema: pa.Schema) -> pa.Schema:
     """A step's output schema with the cache key appended (the stage file is the next run's cache)."""
     return schema.append(CACHE_KEY)
-
-
-def identity_names(schema: pa.Schema) -> Sequence[str]:
-    """The identity columns present in a schema."""
-    return [f.name for f in IDENTITY_FIELDS if f.name in schema.names]

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 import pyarrow as pa
 
-from pipeline.cleaning.curate import CleanDocument, Tagged
+from pipeline.cleaning.curate import CleanDocument
 from pipeline.cleaning.document import (
     Anchor,
     Heading,
@@ -95,8 +94,6 @@ SECTIONS_SCHEMA = pa.schema(
     ]
 )
 
-# The Section dataclass's fields are columns of SECTIONS_SCHEMA (n_chars and n_words are derived).
-SECTION_FIELDS = tuple(f.name for f in dataclasses.fields(Section))
 
 LANGUAGE_SHARE = pa.struct([("language", pa.string()), ("share", pa.float64())])
 # One row per document (section_index null) and one per section.
@@ -165,13 +162,6 @@ def skipped_row(item: Skipped) -> dict[str, Any]:
     }
 
 
-def skipped_from_row(row: dict[str, Any]) -> Skipped:
-    """A skipped entry back from its row (the inverse of `skipped_row`)."""
-    return Skipped(
-        row["doc_id"], row["source_path"], row["skip_reason"], row["sha256"] or "", row["size_bytes"] or 0
-    )
-
-
 def parsed_row(doc: ParsedDocument) -> dict[str, Any]:
     """A parsed document as a row of PARSED_SCHEMA."""
     meta = doc.metadata
@@ -217,12 +207,6 @@ def span_row(span: RemovedSpan) -> dict[str, Any]:
     }
 
 
-def clean_table(items: Iterable[CleanDocument | Skipped]) -> pa.Table:
-    """Cleaned documents and skipped entries as one table."""
-    rows = [clean_row(i) if isinstance(i, CleanDocument) else skipped_row(i) for i in items]
-    return pa.Table.from_pylist(rows, schema=CLEAN_SCHEMA)
-
-
 def section_rows(doc_id: str | None, sections: Iterable[Section]) -> list[dict[str, Any]]:
     """The rows of SECTIONS_SCHEMA for one document."""
     return [
@@ -241,57 +225,6 @@ def section_rows(doc_id: str | None, sections: Iterable[Section]) -> list[dict[s
         }
         for s in sections
     ]
-
-
-def iter_sections(table: pa.Table) -> Iterator[tuple[str, list[Section]]]:
-    """(doc_id, sections in order) for every document of a sections table, in table order."""
-    current: str | None = None
-    group: list[Section] = []
-    for row in table.to_pylist():
-        if row["doc_id"] != current:
-            if current is not None:
-                yield current, group
-            current, group = row["doc_id"], []
-        group.append(Section(**{name: row[name] for name in SECTION_FIELDS}))
-    if current is not None:
-        yield current, group
-
-
-def language_rows(doc_id: str, tagged: Tagged) -> list[dict[str, Any]]:
-    """The rows of LANGUAGE_SCHEMA for one document: its own row first, then one per section."""
-    document = tagged.document
-    rows = [
-        {
-            "doc_id": doc_id,
-            "section_index": None,
-            "language": document.language,
-            "language_score": document.score,
-            "languages": [{"language": lang, "share": share} for lang, share in document.languages],
-            "needs_translation": tagged.needs_translation,
-            "translated_text": tagged.translated_text,
-        }
-    ]
-    for index, (tag, flag, translation) in enumerate(
-        zip(tagged.sections, tagged.section_needs_translation, tagged.section_translations, strict=True)
-    ):
-        rows.append(
-            {
-                "doc_id": doc_id,
-                "section_index": index,
-                "language": tag.language,
-                "language_score": tag.score,
-                "languages": [],
-                "needs_translation": flag,
-                "translated_text": translation,
-            }
-        )
-    return rows
-
-
-def parsed_table(items: Iterable[ParsedDocument | Skipped]) -> pa.Table:
-    """Parsed documents and skipped entries as one table (skipped rows carry `skip_reason`)."""
-    rows = [parsed_row(i) if isinstance(i, ParsedDocument) else skipped_row(i) for i in items]
-    return pa.Table.from_pylist(rows, schema=PARSED_SCHEMA)
 
 
 def parsed_from_row(row: dict[str, Any]) -> ParsedDocument:
@@ -314,15 +247,3 @@ def parsed_from_row(row: dict[str, Any]) -> ParsedDocument:
         anchors=[Anchor(a["offset"], a["seconds"]) for a in row["anchors"] or []],
         repairs=row["repairs"] or [],
     )
-
-
-def iter_parsed(table: pa.Table) -> Iterator[ParsedDocument | Skipped]:
-    """The rows of a parsed table as ParsedDocument or Skipped."""
-    for row in table.to_pylist():
-        yield skipped_from_row(row) if row["skip_reason"] is not None else parsed_from_row(row)
-
-
-def skipped_of(table: pa.Table) -> list[dict[str, str]]:
-    """The skipped entries of a raw or parsed table: source path and reason."""
-    rows = table.select(["source_path", "skip_reason"]).to_pylist()
-    return [{"source_path": r["source_path"], "reason": r["skip_reason"]} for r in rows if r["skip_reason"]]
