@@ -96,17 +96,24 @@ def _regular(source: str, path: Path) -> os.stat_result | Skipped:
     return info
 
 
-def walk_seeds(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawDocument | Skipped]:
-    """Yield every entry below `root` in path order: regular files read, others skipped with a reason."""
+def _regular_files(root: Path) -> Iterator[tuple[str, Path, os.stat_result] | Skipped]:
+    """Every entry below `root` in path order: (relative path, path, stat) of regular files, else Skipped."""
     for entry in _entries(root):
         if isinstance(entry, Skipped):
             yield entry
             continue
         source, path = entry
         info = _regular(source, path)
-        if isinstance(info, Skipped):
-            yield info
+        yield info if isinstance(info, Skipped) else (source, path, info)
+
+
+def walk_seeds(root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> Iterator[RawDocument | Skipped]:
+    """Yield every entry below `root` in path order: regular files read, others skipped with a reason."""
+    for entry in _regular_files(root):
+        if isinstance(entry, Skipped):
+            yield entry
             continue
+        source, path, _ = entry
         try:
             data = _read_regular(path, max_bytes)
         except OSError as exc:
@@ -122,15 +129,11 @@ def scan_seeds(
     stat signature differs from the one in `known` (source path -> (stat key, sha256) of a previous scan).
     """
     known = known or {}
-    for entry in _entries(root):
+    for entry in _regular_files(root):
         if isinstance(entry, Skipped):
             yield entry
             continue
-        source, path = entry
-        info = _regular(source, path)
-        if isinstance(info, Skipped):
-            yield info
-            continue
+        source, path, info = entry
         doc_id, key = make_doc_id(source), stat_key(info)
         if info.st_size > max_bytes:
             yield Skipped(doc_id, source, f"unreadable: file too large ({info.st_size} bytes > {max_bytes})")
