@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import resource
 import sys
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -49,3 +52,69 @@ def prf(true_positive: int, predicted: int, actual: int) -> tuple[float, float, 
     recall = true_positive / actual if actual else 0.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return precision, recall, f1
+
+
+def process_tree(root: int) -> list[int]:
+    """`root` and every live descendant, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path("/proc", entry, "stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    tree, queue = [], [root]
+    while queue:
+        pid = queue.pop()
+        tree.append(pid)
+        queue.extend(parents.get(pid, []))
+    return tree
+
+
+def _proc_memory(pid: int) -> tuple[int, int, int]:
+    """(PSS, RSS, peak RSS) of one process in KiB, or zeros once it is gone."""
+    pss = rss = hwm = 0
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                hwm = int(line.split()[1])
+            elif line.startswith("VmRSS:"):
+                rss = int(line.split()[1])
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                pss = int(line.split()[1])
+                break
+    return pss, rss, hwm
+
+
+class TreeMemory:
+    """Samples a process tree's memory in a thread: peak sums of PSS and of RSS, and the largest peak RSS
+    of one process (VmHWM)."""
+
+    def __init__(self, root: int, interval: float = 0.1) -> None:
+        self.root, self.interval = root, interval
+        self.peak_tree_kib = self.peak_tree_rss_kib = self.peak_proc_kib = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        """Sample until stopped."""
+        while not self._stop.is_set():
+            memory = [_proc_memory(pid) for pid in process_tree(self.root)]
+            self.peak_tree_kib = max(self.peak_tree_kib, sum(pss for pss, _, _ in memory))
+            self.peak_tree_rss_kib = max(self.peak_tree_rss_kib, sum(rss for _, rss, _ in memory))
+            self.peak_proc_kib = max(self.peak_proc_kib, *(hwm for _, _, hwm in memory), 0)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeMemory:
+        """Start sampling."""
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        """Stop sampling."""
+        self._stop.set()
+        self._thread.join()

@@ -35,7 +35,6 @@ docs/s for HTML).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import hashlib
 import json
 import os
@@ -44,7 +43,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -52,7 +50,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, print_table
+from bench.common import REPO, TreeMemory, print_table
 
 # Nothing may be downloaded at run time; set before any Hugging Face library is imported.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -393,66 +391,6 @@ def run_side(side: str, corpus_dir: Path, out_dir: Path, workers: int) -> dict[s
 
 
 # --- measuring a side in its own process -----------------------------------------------------------------
-
-
-def _proc_tree(root: int) -> list[int]:
-    """`root` and every live descendant, from /proc."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path("/proc", entry, "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat[stat.rindex(")") + 2 :].split()[1])
-        parents.setdefault(ppid, []).append(int(entry))
-    tree, queue = [], [root]
-    while queue:
-        pid = queue.pop()
-        tree.append(pid)
-        queue.extend(parents.get(pid, []))
-    return tree
-
-
-def _proc_memory(pid: int) -> tuple[int, int]:
-    """(PSS, peak RSS) of one process in KiB, or (0, 0) once it is gone."""
-    pss = hwm = 0
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                hwm = int(line.split()[1])
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                pss = int(line.split()[1])
-                break
-    return pss, hwm
-
-
-class TreeMemory:
-    """Samples a process tree's memory in a thread: peak sum of PSS, and the largest peak RSS (VmHWM)."""
-
-    def __init__(self, root: int, interval: float = 0.1) -> None:
-        self.root, self.interval = root, interval
-        self.peak_tree_kib = self.peak_proc_kib = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        """Sample until stopped."""
-        while not self._stop.is_set():
-            memory = [_proc_memory(pid) for pid in _proc_tree(self.root)]
-            self.peak_tree_kib = max(self.peak_tree_kib, sum(pss for pss, _ in memory))
-            self.peak_proc_kib = max(self.peak_proc_kib, *(hwm for _, hwm in memory), 0)
-            self._stop.wait(self.interval)
-
-    def __enter__(self) -> TreeMemory:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._stop.set()
-        self._thread.join()
 
 
 def measure(side: str, corpus_dir: Path, out_dir: Path, workers: int) -> dict[str, Any]:

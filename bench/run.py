@@ -25,50 +25,18 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, peak_rss_mb, print_table
+from bench.common import REPO, TreeMemory, peak_rss_mb, print_table
 
 SCENARIOS = ("cold", "warm", "changed", "engine")
 SAMPLE_S = 0.05
-PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
 # --- measuring -----------------------------------------------------------------------------------------
-
-
-def _children() -> dict[int, list[int]]:
-    """Parent pid -> child pids, from /proc."""
-    tree: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        tree.setdefault(int(fields[1]), []).append(int(entry))
-    return tree
-
-
-def tree_rss_mb(root: int) -> float:
-    """Resident memory of a process and all its descendants, in MiB."""
-    tree = _children()
-    total, stack = 0.0, [root]
-    while stack:
-        pid = stack.pop()
-        stack.extend(tree.get(pid, []))
-        try:
-            with open(f"/proc/{pid}/statm", encoding="ascii") as handle:
-                total += int(handle.read().split()[1]) * PAGE_MB
-        except (OSError, IndexError, ValueError):
-            continue
-    return total
 
 
 def run_child(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
@@ -81,26 +49,13 @@ def run_child(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
         stdout=subprocess.PIPE,
         text=True,
     )
-    peak = 0.0
-    done = threading.Event()
-
-    def sample() -> None:
-        """Keep the largest process-tree RSS seen."""
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, tree_rss_mb(process.pid))
-            time.sleep(SAMPLE_S)
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    out, _ = process.communicate()
-    done.set()
-    sampler.join()
+    with TreeMemory(process.pid, interval=SAMPLE_S) as memory:
+        out, _ = process.communicate()
     wall = time.perf_counter() - started
     if process.returncode != 0:
         sys.exit(f"benchmark child {' '.join(args[:1])} failed with exit code {process.returncode}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result.update(wall_s=round(wall, 3), peak_rss_mb=round(peak, 1))
+    result.update(wall_s=round(wall, 3), peak_rss_mb=round(memory.peak_tree_rss_kib / 1024, 1))
     return result
 
 

@@ -54,14 +54,16 @@ def read_batches(
     path: Path, columns: Sequence[str] | None = None, batch_size: int = 1_000
 ) -> Iterator[pa.RecordBatch]:
     """The rows of a stage file in batches of at most `batch_size`."""
-    if not path.is_file():
-        raise StageFileMissing(f"{path} is missing: materialize its upstream asset first")
-    handle = pq.ParquetFile(path)
-    yield from handle.iter_batches(batch_size=batch_size, columns=list(columns) if columns else None)
+    yield from _open(path).iter_batches(batch_size=batch_size, columns=list(columns) if columns else None)
 
 
 def count_rows(path: Path) -> int:
     """Number of rows of a stage file."""
+    return int(_open(path).metadata.num_rows)
+
+
+def _open(path: Path) -> pq.ParquetFile:
+    """A stage file, or StageFileMissing naming what to materialize."""
     if not path.is_file():
         raise StageFileMissing(f"{path} is missing: materialize its upstream asset first")
-    return int(pq.ParquetFile(path).metadata.num_rows)
+    return pq.ParquetFile(path)

@@ -13,18 +13,18 @@ from pipeline.datasets.schema import TableSchema
 RELEASE_TABLES = ("documents", "sections", "removed")
 
 
-def _flatten(documents: pa.Table, column: str, schema: pa.Schema) -> pa.Table:
-    """One row per item of a list-of-struct column, with its document's doc_id, as `schema`'s columns."""
+def flatten_items(documents: pa.Table, column: str, names: Sequence[str]) -> pa.Table:
+    """One row per item of a list-of-struct column, with its document's doc_id, as the named columns."""
     lists = documents.column(column).combine_chunks()
     items = pc.list_flatten(lists)
     parents = pc.list_parent_indices(lists)
     columns = {"doc_id": documents.column("doc_id").take(parents)}
     present = {items.type.field(i).name for i in range(items.type.num_fields)}
-    columns.update({name: items.field(name) for name in schema.names if name in present})
+    columns.update({name: items.field(name) for name in names if name in present})
     # Names and values only: a missing column or a type that breaks the schema is for the validator to
     # report, not an error here.
-    names = [name for name in schema.names if name in columns]
-    return pa.table([columns[name] for name in names], names=names)
+    found = [name for name in names if name in columns]
+    return pa.table([columns[name] for name in found], names=found)
 
 
 def release_chunk(
@@ -37,8 +37,8 @@ def release_chunk(
         "documents": documents.select(
             [n for n in schemas["documents"].arrow.names if n in table.column_names]
         ),
-        "sections": _flatten(documents, "sections", schemas["sections"].arrow),
-        "removed": _flatten(documents, "removed", schemas["removed"].arrow),
+        "sections": flatten_items(documents, "sections", schemas["sections"].arrow.names),
+        "removed": flatten_items(documents, "removed", schemas["removed"].arrow.names),
     }
 
 

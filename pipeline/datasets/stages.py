@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 from pipeline.cleaning.boilerplate.repeated import count_hashes, line_hash, normalise_line, repeated_threshold
 from pipeline.cleaning.ingest import scan_seeds
 from pipeline.datasets.files import AtomicParquetWriter, read_batches
-from pipeline.datasets.release import RELEASE_TABLES, release_chunk
+from pipeline.datasets.release import RELEASE_TABLES, flatten_items, release_chunk
 from pipeline.datasets.schema import TableSchema
 from pipeline.datasets.steps import (
     CURATE_INPUT_FIELD,
@@ -34,9 +34,9 @@ from pipeline.datasets.steps import (
     code_version,
     curate_keys,
     curate_step,
-    failed_row,
     parse_keys,
     parse_step,
+    skipped_as,
     with_cache_key,
 )
 from pipeline.datasets.tables import (
@@ -222,7 +222,7 @@ def _run_step(
     schema = with_cache_key(out_schema)
     cache = ResultCache(out, schema)
     progress = Progress(stage, len(keys), log)
-    compute = partial(engine.build(fn, failed_row(out_schema)).map, schema=out_schema)
+    compute = partial(engine.build(fn, skipped_as).map, schema=out_schema)
     remaining = iter(keys)
 
     def keys_of(batch: pa.RecordBatch) -> list[str]:
@@ -434,33 +434,25 @@ def _section_and_language_tables(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Ta
     """The sections table rows and the language tag rows (documents', then sections') of a batch."""
     table = pa.Table.from_batches([batch])
     documents = table.filter(pc.is_null(table.column("skip_reason")))
-    lists = documents.column("sections").combine_chunks()
-    items = pc.list_flatten(lists)
-    doc_ids = documents.column("doc_id").take(pc.list_parent_indices(lists))
-
-    n_docs, n_sections = documents.num_rows, len(items)
-    sections = pa.table(
-        [doc_ids, *(items.field(n) for n in SECTIONS_SCHEMA.names[1:])], schema=SECTIONS_SCHEMA
-    )
+    sections = flatten_items(documents, "sections", SECTIONS_SCHEMA.names).cast(SECTIONS_SCHEMA)
     document_tags = pa.table(
         [
             documents.column("doc_id"),
-            pa.nulls(n_docs, pa.int32()),
+            pa.nulls(documents.num_rows, pa.int32()),
             *(documents.column(n) for n in LANGUAGE_SCHEMA.names[2:]),
         ],
         schema=LANGUAGE_SCHEMA,
     )
-    section_tags = pa.table(
-        [
-            doc_ids,
-            items.field("section_index"),
-            items.field("language"),
-            items.field("language_score"),
-            pa.array([[]] * n_sections, type=LANGUAGE_SCHEMA.field("languages").type),
-            items.field("needs_translation"),
-            items.field("translated_text"),
-        ],
-        schema=LANGUAGE_SCHEMA,
+    # A section's tag has no language shares of its own (those are the document's).
+    languages = LANGUAGE_SCHEMA.field("languages")
+    section_tags = (
+        flatten_items(documents, "sections", [n for n in LANGUAGE_SCHEMA.names if n != languages.name])
+        .add_column(
+            LANGUAGE_SCHEMA.names.index(languages.name),
+            languages,
+            pa.array([[]] * len(sections), languages.type),
+        )
+        .cast(LANGUAGE_SCHEMA)
     )
     return sections, pa.concat_tables([document_tags, section_tags])
 

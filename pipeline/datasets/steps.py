@@ -9,7 +9,6 @@ never loses a document. Each result is cached under a key of everything it depen
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -36,6 +35,7 @@ from pipeline.datasets.tables import (
     section_rows,
     skipped_row,
 )
+from pipeline.engine.cache import KEY_COLUMN
 
 Row = dict[str, Any]
 
@@ -44,7 +44,7 @@ Row = dict[str, Any]
 PARSED_STEP_SCHEMA = PARSED_SCHEMA.append(pa.field("line_hashes", pa.list_(pa.int64())))
 # The input of curate_step: a parsed row plus the hashes of its lines that the corpus repeats.
 CURATE_INPUT_FIELD = pa.field("repeated_hashes", pa.list_(pa.int64()))
-CACHE_KEY = pa.field("cache_key", pa.string(), nullable=False)
+CACHE_KEY = pa.field(KEY_COLUMN, pa.string(), nullable=False)
 
 # Code whose change changes results: every module a step runs, and the libraries that shape text.
 _CODE_ROOTS = ("cleaning", "datasets/steps.py", "datasets/tables.py")
@@ -76,20 +76,9 @@ def _key(*parts: object) -> str:
     return hashlib.sha256("\0".join(map(str, parts)).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def failed_row(schema: pa.Schema) -> Callable[[Row, str], Row]:
-    """A builder of the row of a document that failed a step: its identity and the reason."""
-    identity = [f.name for f in IDENTITY_FIELDS]
-
-    def build(row: Row, reason: str) -> Row:
-        """The failed document's identity with `reason` as its skip reason."""
-        return {**{name: row.get(name) for name in identity}, "skip_reason": reason}
-
-    return build
-
-
-def skipped_through(row: Row) -> Row:
-    """The output row of an input row that was already skipped: identity and reason, nothing else."""
-    return {**{f.name: row.get(f.name) for f in IDENTITY_FIELDS}, "skip_reason": row["skip_reason"]}
+def skipped_as(row: Row, reason: str) -> Row:
+    """The output row of a document skipped for `reason`: its identity and the reason, nothing else."""
+    return {**{f.name: row.get(f.name) for f in IDENTITY_FIELDS}, "skip_reason": reason}
 
 
 # --- parse ---------------------------------------------------------------------------------------------
@@ -106,11 +95,11 @@ class SeedsConfig:
 def parse_step(seeds: SeedsConfig, row: Row) -> Row:
     """A raw row as a parsed row: the file read, decoded, repaired, parsed, with its line hashes."""
     if row["skip_reason"] is not None:
-        return skipped_through(row)
+        return skipped_as(row, row["skip_reason"])
     try:
         data = read_seed(Path(seeds.root), row["source_path"], row["sha256"], seeds.max_bytes)
     except OSError as exc:
-        return skipped_through({**row, "skip_reason": f"unreadable: {exc.strerror or exc}"})
+        return skipped_as(row, f"unreadable: {exc.strerror or exc}")
     parsed = parse_document(RawDocument(row["doc_id"], row["source_path"], data, row["sha256"]))
     if not isinstance(parsed, ParsedDocument):
         return skipped_row(parsed)
@@ -150,7 +139,7 @@ def _rules(path: str | None) -> RuleSet | None:
 def curate_step(config: CurateConfig, row: Row) -> Row:
     """A parsed row as a curated row: boilerplate removed, sectioned, every section's language tagged."""
     if row["skip_reason"] is not None:
-        return skipped_through(row)
+        return skipped_as(row, row["skip_reason"])
     doc = parsed_from_row(row)
     repeated = lines_with_hashes(doc.text, row.get("repeated_hashes") or ())
     cleaned = clean_document(doc, rules=_rules(config.rules_file), repeated_lines=repeated)

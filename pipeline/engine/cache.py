@@ -14,9 +14,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from pipeline.engine.local import in_input_order
 
 log = logging.getLogger(__name__)
 
@@ -140,8 +141,5 @@ def map_incremental(
         computed_table = pa.Table.from_batches([computed]).append_column(
             cache.schema.field(KEY_COLUMN), pa.array([keys[i] for i in miss_positions], type=pa.string())
         )
-        merged = pa.concat_tables(
-            [hits.select(cache.schema.names), computed_table.select(cache.schema.names)]
-        )
-        order = np.argsort(np.array(hit_positions + miss_positions, dtype=np.int64), kind="stable")
-        yield from merged.take(pa.array(order)).combine_chunks().to_batches()
+        pieces = [(hit_positions, hits), (miss_positions, computed_table)]
+        yield from in_input_order(pieces, cache.schema).to_batches()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 
 Row = dict[str, Any]
@@ -104,15 +105,19 @@ class _Batch:
 
     def assemble(self, schema: pa.Schema) -> pa.RecordBatch:
         """The results in input order, as one batch."""
-        if not self.pieces:
-            return pa.RecordBatch.from_pylist([], schema=schema)
-        indices = [i for piece_indices, _ in self.pieces for i in piece_indices]
-        table = pa.concat_tables([table for _, table in self.pieces])
-        order = sorted(range(len(indices)), key=indices.__getitem__)
-        combined = table.take(pa.array(order, type=pa.int64())).combine_chunks()
+        combined = in_input_order(self.pieces, schema)
         return (
             combined.to_batches()[0] if combined.num_rows else pa.RecordBatch.from_pylist([], schema=schema)
         )
+
+
+def in_input_order(pieces: Sequence[tuple[Sequence[int], pa.Table]], schema: pa.Schema) -> pa.Table:
+    """Tables of rows with their input positions, as one table of `schema` in input order."""
+    if not pieces:
+        return schema.empty_table()
+    positions = np.fromiter((i for indices, _ in pieces for i in indices), dtype=np.int64)
+    table = pa.concat_tables([table.select(schema.names) for _, table in pieces])
+    return table.take(pa.array(np.argsort(positions, kind="stable"))).combine_chunks()
 
 
 class LocalEngine:
