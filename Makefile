@@ -10,7 +10,7 @@ PORT ?= 3000
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: help setup run ui ui-readonly test lint typecheck browser status clean
+.PHONY: help setup run ui ui-readonly test lint typecheck browser status stress clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -55,6 +55,10 @@ browser: ## Debian's Chromium for the UI test (apt only when /usr/bin/chromium i
 
 test: setup $(RAY_STAMP) lint typecheck browser ## ruff, mypy and the whole pytest suite
 	$(BIN)/python -m pytest
+
+# The full counts of tests/reliability: >=100 SIGKILLed writers, 50 races of 2 and of 8 writers, two full runs.
+stress: setup ## kill the release writer at every stage, race 2 and 8 writers, check determinism
+	$(BIN)/python -m bench.stress
 
 clean: ## remove caches (keeps .venv, output/ and run history)
 	rm -rf .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import settings
+
+# HYPOTHESIS_PROFILE=stress: twenty times the default examples for the property tests that scale with
+# the profile (tests/reliability/test_fuzz.py), for a long run before a release or overnight.
+settings.register_profile("stress", max_examples=2000, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parents[1]
 SEEDS = REPO / "seeds"
@@ -23,6 +30,7 @@ ASSET_NAMES = (
     "clean_documents",
     "sections",
     "language_tags",
+    "duplicates",
     "curated_dataset",
 )
 

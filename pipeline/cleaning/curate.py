@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from pipeline.cleaning.boilerplate import RuleSet, guess_language, remove_boilerplate
 from pipeline.cleaning.document import Anchor, LanguageTag, ParsedDocument, RemovedSpan, Section
 from pipeline.cleaning.language import DocumentLanguage, needs_translation, tag_document
+from pipeline.cleaning.pii import Redaction, redact_pii, shift_offset
 from pipeline.cleaning.translate import TranslationBackend
 
 
@@ -77,13 +78,24 @@ def remap_anchors(
 
 
 def clean_document(
-    doc: ParsedDocument, *, rules: RuleSet | None = None, repeated_lines: frozenset[str] = frozenset()
+    doc: ParsedDocument,
+    *,
+    rules: RuleSet | None = None,
+    repeated_lines: frozenset[str] = frozenset(),
+    repeated_hashes: Collection[int] = frozenset(),
 ) -> CleanDocument:
-    """Remove boilerplate from a parsed document, recording every removed span."""
+    """Remove boilerplate from a parsed document, recording every removed span.
+
+    The corpus's repeated lines come as normalised lines or as their hashes (see `remove_boilerplate`).
+    """
     # The hint only picks the classifier's stop words and language rules: a stop-word vote is enough for
     # that (within 0.01 F1 of the true language on the line-labels data) at a fraction of a model's cost.
     result = remove_boilerplate(
-        doc.text, language=guess_language(doc.text), rules=rules, repeated_lines=repeated_lines
+        doc.text,
+        language=guess_language(doc.text),
+        rules=rules,
+        repeated_lines=repeated_lines,
+        repeated_hashes=repeated_hashes,
     )
     text = result.text if result.text.strip() else doc.text  # never clean a document down to nothing
     removed = result.removed if text is result.text else []
@@ -99,6 +111,26 @@ def clean_document(
         anchors=remap_anchors(doc.text, removed, text, doc.anchors),
     )
     return CleanDocument(clean, removed, sum(s.char_end - s.char_start for s in removed), author_source)
+
+
+def redact_document(cleaned: CleanDocument) -> tuple[CleanDocument, list[Redaction]]:
+    """A clean document with e-mail addresses, phone numbers and IP addresses replaced by placeholders in
+    its text, headings and removed spans; anchors follow the text. The redactions hold no values."""
+    # Removed spans keep their offsets into the parsed body, but their text must not publish a value either.
+    removed = [dataclasses.replace(span, text=redact_pii(span.text)[0]) for span in cleaned.removed]
+    text, redactions = redact_pii(cleaned.doc.text)
+    if not redactions:
+        return dataclasses.replace(cleaned, removed=removed), []
+    doc = dataclasses.replace(
+        cleaned.doc,
+        text=text,
+        # A heading is a whole line of the text: it is redacted as that line was.
+        headings=[dataclasses.replace(h, text=redact_pii(h.text)[0]) for h in cleaned.doc.headings],
+        anchors=[
+            dataclasses.replace(a, offset=shift_offset(a.offset, redactions)) for a in cleaned.doc.anchors
+        ],
+    )
+    return dataclasses.replace(cleaned, doc=doc, removed=removed), redactions
 
 
 def tag_languages(

@@ -59,6 +59,31 @@ def stat_key(info: os.stat_result) -> str:
     return f"{info.st_size}:{info.st_mtime_ns}:{info.st_ctime_ns}:{info.st_ino}"
 
 
+def _badly_named(source: str) -> Skipped | None:
+    """A path that is not valid UTF-8 as Skipped, shown with `\\xNN` escapes; None for a valid one.
+
+    Why: undecodable bytes of a name come back from the file system as lone surrogates, which no
+    Parquet (UTF-8) column can hold; one such name used to fail the whole scan. Its doc_id still
+    comes from the real bytes, so it cannot collide with a file really named with a backslash.
+    """
+    try:
+        source.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = source.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        return Skipped(make_doc_id(source), shown, "file name is not valid UTF-8 (shown with \\x escapes)")
+    return None
+
+
+def _unlisted(error: OSError, root: Path) -> Skipped:
+    """A folder os.walk could not list, as Skipped; the seeds folder itself raises."""
+    folder = Path(error.filename) if error.filename is not None else root
+    if folder == root:
+        raise OSError(error.errno, f"seeds folder {root} cannot be listed: {error.strerror}")
+    source = relative_posix(folder, root)
+    skipped = _badly_named(source)
+    return skipped or Skipped(make_doc_id(source), source, f"unreadable folder: {error.strerror or error}")
+
+
 def _entries(root: Path) -> Iterator[tuple[str, Path] | Skipped]:
     """Every entry below `root` in path order: (relative path, path) of regular files, Skipped otherwise.
 
@@ -67,7 +92,12 @@ def _entries(root: Path) -> Iterator[tuple[str, Path] | Skipped]:
     """
     if not root.is_dir():
         raise FileNotFoundError(f"seeds folder {root} does not exist or is not a folder")
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
+    # Why: os.walk drops a folder it cannot list (no permission, vanished) without a word; every file
+    # in it would be lost silently. Its errors are collected and recorded as skipped folders.
+    errors: list[OSError] = []
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=errors.append):
+        yield from (_unlisted(error, root) for error in errors)
+        errors.clear()
         dirnames.sort()
         base = Path(dirpath)
         # Symlinked folders are listed in dirnames but os.walk does not descend them; record them.
@@ -76,11 +106,13 @@ def _entries(root: Path) -> Iterator[tuple[str, Path] | Skipped]:
                 dirnames.remove(name)
             elif (base / name).is_symlink():
                 source = relative_posix(base / name, root)
-                yield Skipped(make_doc_id(source), source, "symlink (not followed)")
+                yield _badly_named(source) or Skipped(make_doc_id(source), source, "symlink (not followed)")
         for name in sorted(filenames):
             if not name.startswith("."):
                 path = base / name
-                yield relative_posix(path, root), path
+                source = relative_posix(path, root)
+                yield _badly_named(source) or (source, path)
+    yield from (_unlisted(error, root) for error in errors)
 
 
 def _regular(source: str, path: Path) -> os.stat_result | Skipped:

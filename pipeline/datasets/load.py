@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-
-import pandas as pd
-import pyarrow.dataset as ds
+from typing import TYPE_CHECKING
 
 from pipeline.datasets.versions import list_versions, read_latest
+
+if TYPE_CHECKING:  # pandas (~0.25 s to import) is needed only by a caller of load_table
+    import pandas as pd
 
 DEFAULT_ROOT = Path("output") / "curated"
 
@@ -39,5 +40,7 @@ def load_table(
     name: str, version: str = "latest", root: str | os.PathLike[str] | None = None
 ) -> pd.DataFrame:
     """A table of a published version (`documents`, `sections`, `removed`, …) as a pandas DataFrame."""
+    import pyarrow.dataset as ds  # to_pandas() imports pandas itself
+
     frame: pd.DataFrame = ds.dataset(table_path(name, version, root), format="parquet").to_table().to_pandas()
     return frame

@@ -23,8 +23,10 @@ import pyarrow.parquet as pq
 
 from pipeline.cleaning.boilerplate.repeated import count_hashes, line_hash, normalise_line, repeated_threshold
 from pipeline.cleaning.ingest import scan_seeds
+from pipeline.datasets.dedup import DECISIONS_SCHEMA, EXACT_RULE, NEAR_RULE, DedupStats, find_duplicates
+from pipeline.datasets.evolution import EvolutionResult, check_evolution, drift, release_schemas
 from pipeline.datasets.files import AtomicParquetWriter, read_batches
-from pipeline.datasets.release import RELEASE_TABLES, flatten_items, release_chunk
+from pipeline.datasets.release import RELEASE_TABLES, ReleasePolicy, flatten_items, release_chunk
 from pipeline.datasets.schema import TableSchema
 from pipeline.datasets.steps import (
     CURATE_INPUT_FIELD,
@@ -457,6 +459,32 @@ def _section_and_language_tables(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Ta
     return sections, pa.concat_tables([document_tags, section_tags])
 
 
+DEDUP_COLUMNS = ["doc_id", "source_path", "dedup_key", "minhash", "skip_reason"]
+
+
+def published_doc_ids(root: Path) -> pa.Array:
+    """The doc_ids of the latest version's documents (empty before the first release)."""
+    latest = read_latest(root)
+    if latest is None or not (root / latest / "documents").is_dir():
+        return pa.array([], pa.string())
+    return pq.read_table(root / latest / "documents", columns=["doc_id"]).column("doc_id").combine_chunks()
+
+
+def find_dups(curated: Path, out: Path, *, threshold: float, previous_ids: pa.Array) -> DedupStats:
+    """Exact and near duplicates among the curated documents into `out`, one row per duplicate; the
+    documents the previous version kept (`previous_ids`) stay the ones kept."""
+
+    def fingerprints() -> Iterator[pa.RecordBatch]:
+        """The curated documents' fingerprints."""
+        return read_batches(curated, columns=DEDUP_COLUMNS, batch_size=10_000)
+
+    previous = (b.filter(pc.is_in(b.column("doc_id"), value_set=previous_ids)) for b in fingerprints())
+    result = find_duplicates(fingerprints(), previous if len(previous_ids) else (), threshold=threshold)
+    with AtomicParquetWriter(out, DECISIONS_SCHEMA) as writer:
+        writer.write(result.decisions)
+    return result.stats
+
+
 def first_documents(curated: Path, limit: int) -> list[dict[str, Any]]:
     """The first `limit` curated (not skipped) documents: source path, title, language and text."""
     found: list[dict[str, Any]] = []
@@ -479,6 +507,26 @@ def input_fingerprint(raw: Path) -> str:
     return digest.hexdigest()
 
 
+class SchemaEvolutionBlocked(Exception):
+    """The schemas break the previous version's without a new major schema file; nothing was published."""
+
+    def __init__(self, result: EvolutionResult) -> None:
+        super().__init__("; ".join(result.problems))
+        self.result = result
+
+
+def check_schemas(
+    root: Path, schemas: Mapping[str, TableSchema], available: Sequence[str]
+) -> EvolutionResult:
+    """May a release with `schemas` follow the latest version's (read from its Parquet files)?"""
+    latest = read_latest(root)
+    if latest is None:
+        return check_evolution({}, schemas)
+    manifest = read_manifest(root, latest)
+    previous = release_schemas(root / latest, manifest)
+    return check_evolution(previous, schemas, previous_files=manifest.get("schemas"), available=available)
+
+
 def publish_release(
     curated: Path,
     root: Path,
@@ -486,54 +534,80 @@ def publish_release(
     manifest: Mapping[str, Any],
     render_card: Callable[[dict[str, Any]], str],
     *,
+    policy: ReleasePolicy | None = None,
+    available_schemas: Sequence[str] = (),
     batch_size: int = 5_000,
 ) -> tuple[Release, StageStats]:
     """Publish the curated documents as the next dataset version (unless unchanged), streaming.
 
     When the latest version was made from the same curated rows (same cache keys and paths, same
-    schemas, same code), its content is known to be equal and nothing is read or written.
+    schemas, same code, same policy), its content is known to be equal and nothing is read or written.
+    Schemas that break the latest version's without a new major schema file raise SchemaEvolutionBlocked
+    before anything is written. The manifest records the drift against the latest version.
     """
-    input_key = release_input_key(curated, schemas)
+    policy = policy or ReleasePolicy()
+    input_key = release_input_key(curated, schemas, policy)
     unchanged = _unchanged_release(root, input_key)
     if unchanged is not None:
         return unchanged
+    evolution = check_schemas(root, schemas, available_schemas)
+    if not evolution.passed:
+        raise SchemaEvolutionBlocked(evolution)
+    latest = read_latest(root)
+    previous_counts = read_manifest(root, latest).get("counts", {}) if latest else None
     stats = StageStats()
 
     def chunks() -> Iterator[dict[str, pa.Table]]:
         """Release tables chunk by chunk, counting on the way."""
         for batch in read_batches(curated, batch_size=batch_size):
             stats.observe(batch)
-            chunk = release_chunk(batch, schemas)
+            chunk = release_chunk(batch, schemas, policy)
             stats.totals.update({f"rows_{name}": chunk[name].num_rows for name in RELEASE_TABLES})
+            stats.totals["text_chars"] += int(pc.sum(chunk["documents"].column("n_chars")).as_py() or 0)
             stats.tally("rule", chunk["removed"].column("rule"))
             stats.tally("language", chunk["documents"].column("language"))
             stats.tally("section_language", chunk["sections"].column("language"))
+            stats.tally("redaction", chunk["redactions"].column("type"))
             yield chunk
 
     def full_manifest() -> dict[str, Any]:
-        """The manifest with the counts gathered while streaming."""
+        """The manifest with the counts gathered while streaming, and the drift they show."""
+        removed_by_rule = stats.tally_of("rule")
+        counts = {
+            "seen": stats.rows,
+            "curated": stats.totals["rows_documents"],
+            "skipped": len(stats.skipped),
+            "text_chars": stats.totals["text_chars"],
+            "removed_by_rule": removed_by_rule,
+            "duplicates_removed": {r: removed_by_rule.get(r, 0) for r in (EXACT_RULE, NEAR_RULE)},
+            "redactions_by_type": stats.tally_of("redaction"),
+            "languages": stats.tally_of("language"),
+            "section_languages": stats.tally_of("section_language"),
+        }
+        report = drift(previous_counts, counts, previous_version=latest) if previous_counts else None
         return {
             **manifest,
             "input_key": input_key,
-            "skipped": stats.skipped,
-            "counts": {
-                "seen": stats.rows,
-                "curated": stats.totals["rows_documents"],
-                "skipped": len(stats.skipped),
-                "removed_by_rule": stats.tally_of("rule"),
-                "languages": stats.tally_of("language"),
-                "section_languages": stats.tally_of("section_language"),
+            "release_policy": {
+                "keep_duplicates": policy.keep_duplicates,
+                "quality_thresholds": policy.thresholds.in_force(),
             },
+            "skipped": stats.skipped,
+            "counts": counts,
+            "schema_evolution": {**evolution.as_dict(), "markdown": evolution.markdown()},
+            "drift": {**report.as_dict(), "markdown": report.markdown()} if report else None,
         }
 
     release = publish_stream(root, chunks(), schemas, full_manifest, render_card)
     return release, stats
 
 
-def release_input_key(curated: Path, schemas: Mapping[str, TableSchema]) -> str:
-    """What a release is made from: the curated rows' keys and paths, the schemas and the code version."""
+def release_input_key(curated: Path, schemas: Mapping[str, TableSchema], policy: ReleasePolicy) -> str:
+    """What a release is made from: the curated rows' keys and paths, the schemas, the code version and
+    what the policy leaves out."""
     table = pq.read_table(curated, columns=[KEY_COLUMN, "source_path"]).to_pydict()
     digest = hashlib.sha256(code_version().encode())
+    digest.update(policy.digest().encode())
     for name in sorted(schemas):
         digest.update(repr(schemas[name]).encode())
     digest.update(keys_digest(table[KEY_COLUMN], table["source_path"]).encode())
@@ -553,6 +627,7 @@ def _unchanged_release(root: Path, input_key: str) -> tuple[Release, StageStats]
         "rule": Counter(counts.get("removed_by_rule", {})),
         "language": Counter(counts.get("languages", {})),
         "section_language": Counter(counts.get("section_languages", {})),
+        "redaction": Counter(counts.get("redactions_by_type", {})),
     }
     stats = StageStats(counts.get("seen", 0), CacheStats(), manifest.get("skipped", []), tallies)
     message = f"made from the same input as {latest}; nothing new"

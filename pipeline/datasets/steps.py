@@ -18,12 +18,14 @@ from typing import Any
 import pyarrow as pa
 
 from pipeline.cleaning.boilerplate.custom import load_rules_file
-from pipeline.cleaning.boilerplate.repeated import line_hashes, lines_with_hashes
+from pipeline.cleaning.boilerplate.repeated import line_hashes
 from pipeline.cleaning.boilerplate.rules import RuleSet
-from pipeline.cleaning.curate import clean_document, tag_languages
+from pipeline.cleaning.curate import clean_document, redact_document, tag_languages
+from pipeline.cleaning.dedup import fingerprint
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import parse_document
 from pipeline.cleaning.ingest import read_seed
+from pipeline.cleaning.quality import quality_signals
 from pipeline.cleaning.sections import segment_sections
 from pipeline.cleaning.translate import get_backend
 from pipeline.datasets.tables import (
@@ -141,8 +143,10 @@ def curate_step(config: CurateConfig, row: Row) -> Row:
     if row["skip_reason"] is not None:
         return skipped_as(row, row["skip_reason"])
     doc = parsed_from_row(row)
-    repeated = lines_with_hashes(doc.text, row.get("repeated_hashes") or ())
-    cleaned = clean_document(doc, rules=_rules(config.rules_file), repeated_lines=repeated)
+    repeated = frozenset(row.get("repeated_hashes") or ())
+    cleaned, redactions = redact_document(
+        clean_document(doc, rules=_rules(config.rules_file), repeated_hashes=repeated)
+    )
     text = cleaned.doc.text
     sections = segment_sections(text, cleaned.doc.headings, cleaned.doc.anchors)
     tagged = tag_languages(
@@ -164,6 +168,7 @@ def curate_step(config: CurateConfig, row: Row) -> Row:
             translated_text=translation,
         )
     document = tagged.document
+    found = fingerprint(text)
     return {
         **clean_row(cleaned),
         "n_chars": len(text),
@@ -176,6 +181,11 @@ def curate_step(config: CurateConfig, row: Row) -> Row:
         "needs_translation": tagged.needs_translation,
         "translated_text": tagged.translated_text,
         "sections": section_list,
+        **quality_signals(text, document.language).as_row(),
+        "n_redactions": len(redactions),
+        "redactions": [{"type": r.type, "char_start": r.start, "char_end": r.end} for r in redactions],
+        "dedup_key": found.exact_key,
+        "minhash": found.signature,
     }
 
 

@@ -18,6 +18,8 @@ from pipeline.cleaning.document import (
     Skipped,
 )
 from pipeline.cleaning.ingest import SeedFile
+from pipeline.cleaning.quality import SIGNALS as QUALITY_SIGNALS
+from pipeline.datasets.dedup import FINGERPRINT_FIELDS
 
 # Every per-document table starts with the file's identity; skipped entries carry only these.
 IDENTITY_FIELDS = [
@@ -119,6 +121,14 @@ TAGGED_SECTION = pa.struct(
         pa.field("translated_text", pa.string()),
     ]
 )
+# A value replaced by its placeholder: type and the placeholder's offsets in the text, never the value.
+REDACTION = pa.struct(
+    [pa.field("type", pa.string()), pa.field("char_start", pa.int64()), pa.field("char_end", pa.int64())]
+)
+# The quality signals (pipeline/cleaning/quality.py) as nullable columns: null for a skipped document.
+QUALITY_FIELDS = [
+    pa.field(spec.name, pa.int64() if spec.type == "int64" else pa.float64()) for spec in QUALITY_SIGNALS
+]
 # One row per document after curation: the clean document, its counts, its languages and its sections.
 CURATED_SCHEMA = pa.schema(
     [
@@ -130,6 +140,10 @@ CURATED_SCHEMA = pa.schema(
         *(f for f in LANGUAGE_SCHEMA if f.name in ("language", "language_score", "languages")),
         *(f for f in LANGUAGE_SCHEMA if f.name in ("needs_translation", "translated_text")),
         pa.field("sections", pa.list_(TAGGED_SECTION)),
+        *QUALITY_FIELDS,
+        pa.field("n_redactions", pa.int64()),
+        pa.field("redactions", pa.list_(REDACTION)),
+        *FINGERPRINT_FIELDS,  # for the duplicates asset; not published
         pa.field("skip_reason", pa.string()),
     ]
 )

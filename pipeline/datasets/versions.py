@@ -6,8 +6,17 @@ Layout under the release root (`output/curated/`):
     LATEST                               one line, the newest published version
 
 Nothing is ever overwritten: a version folder is created by one rename and never touched again; a
-failed or killed run leaves the previous version and `LATEST` as they were; staging folders of dead
-writers are removed by the next writer. Writers serialise on an exclusive lock file.
+failed or killed run leaves the previous version and `LATEST` as they were; staging folders and
+`LATEST` temporary files of dead writers are removed by the next writer. Writers serialise on an
+exclusive lock file.
+
+`LATEST` is the commit point. A writer killed after its rename but before `LATEST` moved leaves a
+complete version folder that `LATEST` does not name (an "orphan"): readers that go through `LATEST` never
+see it; the next writer leaves it exactly as it is (never overwritten, deleted or adopted), compares its
+own content with `LATEST`'s only and numbers its version after the orphan's.
+
+`publish_stream(..., on_stage=...)` calls `on_stage(name)` at each point of STAGES; it does nothing by
+default and exists so that tests can kill the writer at every stage (tests/reliability/).
 """
 
 from __future__ import annotations
@@ -39,6 +48,28 @@ MANIFEST = "manifest.json"
 ROWS_PER_PART = 100_000
 ROWS_PER_GROUP = 10_000  # Parquet row group: a reader's unit of work and of memory
 HASH_ROWS = 4_096  # rows per hashed piece (see ContentHasher)
+# The points of a publish at which `on_stage` is called, in order; "cleanup" (before each leftover is
+# removed) and "chunk" (after each chunk is written, its part file still open, without a footer) repeat;
+# a publish ends after "latest", or after "unchanged" or "blocked" just before its staging is removed.
+STAGES = (
+    "locked",
+    "cleanup",
+    "staging",
+    "chunk",
+    "parts",
+    "manifest",
+    "staged",
+    "renamed",
+    "latest_tmp",
+    "latest",
+    "unchanged",
+    "blocked",
+)
+StageHook = Callable[[str], None]
+
+
+def _no_stage(name: str) -> None:
+    """The default `on_stage`: nothing."""
 
 
 class ReleaseBlocked(Exception):
@@ -175,14 +206,31 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def remove_stale_staging(root: Path) -> list[str]:
-    """Remove staging folders whose writer process is gone; returns their names."""
+def remove_stale_staging(
+    root: Path, *, holding_lock: bool = False, on_stage: StageHook = _no_stage
+) -> list[str]:
+    """Remove staging folders and `LATEST` temporary files of dead writers; returns their names.
+
+    Without `holding_lock`, those named after a live process other than this one are kept. Under the
+    writer lock every one is a dead writer's, whatever its process id: a writer creates and removes them
+    only while it holds the lock. The id alone is not enough there because ids are reused (pid_max is
+    often 32768, and restarted containers count from 1 again): a killed writer's staging folder named
+    after an id that now belongs to an unrelated live process would otherwise be kept for ever.
+    """
     removed = []
-    for path in root.glob(f"{STAGING_PREFIX}*"):
-        match = re.match(rf"{re.escape(STAGING_PREFIX)}(\d+)-", path.name)
-        if match and _pid_alive(int(match.group(1))) and int(match.group(1)) != os.getpid():
+    # `.LATEST.<pid>.tmp` too: a writer killed between writing it and renaming it over LATEST leaves it
+    # behind; it never becomes LATEST (only that rename does), but nothing else would ever remove it.
+    leftovers = [*root.glob(f"{STAGING_PREFIX}*"), *root.glob(f".{LATEST}.*.tmp")]
+    for path in sorted(leftovers):
+        match = re.match(rf"(?:{re.escape(STAGING_PREFIX)}|\.{LATEST}\.)(\d+)[-.]", path.name)
+        pid = int(match.group(1)) if match else None
+        if not holding_lock and pid is not None and pid != os.getpid() and _pid_alive(pid):
             continue
-        shutil.rmtree(path, ignore_errors=True)
+        on_stage("cleanup")
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
         removed.append(path.name)
     return removed
 
@@ -243,11 +291,13 @@ def _write_text(path: Path, text: str) -> None:
         os.fsync(handle.fileno())
 
 
-def _point_latest(root: Path, version: str) -> None:
+def _point_latest(root: Path, version: str, on_stage: StageHook = _no_stage) -> None:
     """Replace `LATEST` atomically: write a temporary file, fsync, rename over, fsync the folder."""
     temporary = root / f".{LATEST}.{os.getpid()}.tmp"
     _write_text(temporary, version + "\n")
+    on_stage("latest_tmp")
     os.replace(temporary, root / LATEST)
+    on_stage("latest")
     _fsync_path(root)
 
 
@@ -257,9 +307,11 @@ def publish(
     schemas: Mapping[str, TableSchema],
     manifest: Mapping[str, Any],
     render_card: Callable[[dict[str, Any]], str],
+    *,
+    on_stage: StageHook = _no_stage,
 ) -> Release:
     """Validate, stage and publish whole in-memory `tables` (see publish_stream)."""
-    return publish_stream(root, [tables], schemas, lambda: manifest, render_card)
+    return publish_stream(root, [tables], schemas, lambda: manifest, render_card, on_stage=on_stage)
 
 
 def publish_stream(
@@ -268,28 +320,33 @@ def publish_stream(
     schemas: Mapping[str, TableSchema],
     manifest: Callable[[], Mapping[str, Any]],
     render_card: Callable[[dict[str, Any]], str],
+    *,
+    on_stage: StageHook = _no_stage,
 ) -> Release:
     """Validate and stage the tables chunk by chunk, then publish them as the next version, unless their
     content equals `LATEST`'s.
 
     Every table of `schemas` is published (empty if no chunk has rows for it). `manifest` is called after
     the last chunk, so it can report counts gathered on the way. Raises ReleaseBlocked, with every
-    violation and nothing published, when any table breaks its schema.
+    violation and nothing published, when any table breaks its schema. `on_stage` is called with each
+    name of STAGES as the publish reaches it (a seam for fault-injection tests).
     """
     root.mkdir(parents=True, exist_ok=True)
     with writer_lock(root):
-        remove_stale_staging(root)
+        on_stage("locked")
+        remove_stale_staging(root, holding_lock=True, on_stage=on_stage)
         staging = root / f"{STAGING_PREFIX}{os.getpid()}-{os.urandom(4).hex()}"
         staging.mkdir()
+        on_stage("staging")
         try:
-            release = _stage_and_publish(root, staging, chunks, schemas, manifest, render_card)
+            release = _stage_and_publish(root, staging, chunks, schemas, manifest, render_card, on_stage)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         if not release.published:
             shutil.rmtree(staging, ignore_errors=True)
         else:
-            _point_latest(root, release.version)
+            _point_latest(root, release.version, on_stage)
     return release
 
 
@@ -300,6 +357,7 @@ def _stage_and_publish(
     schemas: Mapping[str, TableSchema],
     manifest: Callable[[], Mapping[str, Any]],
     render_card: Callable[[dict[str, Any]], str],
+    on_stage: StageHook,
 ) -> Release:
     """Write the chunks into `staging` (validating and hashing), then rename it to the next version."""
     writers = {name: PartWriter(staging / name, schema.arrow) for name, schema in schemas.items()}
@@ -313,16 +371,20 @@ def _stage_and_publish(
             table = table.cast(schemas[name].arrow)  # the schema's nullability flags, same types
             writers[name].write(table)
             hasher.update(name, table)
+        on_stage("chunk")
     for name, schema in schemas.items():
         hasher.update(name, schema.arrow.empty_table())  # a table without rows still hashes its schema
     violations = validator.finish()
     if violations:
+        on_stage("blocked")
         raise ReleaseBlocked(violations)
     digest = hasher.hexdigest()
     rows = {name: writer.rows for name, writer in writers.items()}
     parts = [path for writer in writers.values() for path in writer.close()]
+    on_stage("parts")
     latest = read_latest(root)
     if latest and read_manifest(root, latest).get("content_hash") == digest:
+        on_stage("unchanged")
         return Release(latest, root / latest, False, digest, rows, f"content equals {latest}; nothing new")
     files = {}
     for path in parts:
@@ -340,11 +402,14 @@ def _stage_and_publish(
         **manifest(),
     }
     _write_text(staging / MANIFEST, json.dumps(full_manifest, indent=2, ensure_ascii=False) + "\n")
+    on_stage("manifest")
     _write_text(staging / "README.md", render_card(full_manifest))
     _fsync_path(staging)
+    on_stage("staged")
     # rename(2) would also replace an empty folder; the lock and the check keep versions unique.
     if (root / version).exists():
         raise FileExistsError(f"{root / version} exists; refusing to overwrite a version")
     os.rename(staging, root / version)
     _fsync_path(root)
+    on_stage("renamed")
     return Release(version, root / version, True, digest, rows, f"published {version}")

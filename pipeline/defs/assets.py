@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+from pyarrow.parquet import read_table
 
 from pipeline import __version__
 from pipeline.cleaning.boilerplate import RulesFileError, load_rules_file
+from pipeline.cleaning.quality import QualityThresholds, ThresholdsFileError, load_thresholds
 from pipeline.cleaning.translate import TranslationUnavailable, get_backend
 from pipeline.datasets import release as rel
 from pipeline.datasets import stages
@@ -19,7 +21,7 @@ from pipeline.datasets.files import StageFileMissing, count_rows
 from pipeline.datasets.schema import TableSchema, load_schema
 from pipeline.datasets.steps import CurateConfig, SeedsConfig
 from pipeline.datasets.tables import CURATED_SCHEMA, LANGUAGE_SCHEMA, PARSED_SCHEMA, SECTIONS_SCHEMA
-from pipeline.datasets.versions import ReleaseBlocked
+from pipeline.datasets.versions import ReleaseBlocked, read_manifest
 from pipeline.defs.resources import WebcurateSettings
 from pipeline.engine import EngineSpec
 
@@ -257,20 +259,75 @@ def curated_documents(
     )
 
 
+@dg.asset(group_name=GROUP, kinds=KINDS, deps=["clean_documents"])
+def duplicates(context: dg.AssetExecutionContext, settings: WebcurateSettings) -> dg.MaterializeResult:  # type: ignore[type-arg]
+    """Exact duplicates (same normalised text) and near duplicates (MinHash LSH over word 5-grams, at
+    the dedup_threshold Jaccard) among the curated documents: one row per duplicate, naming the kept one."""
+    try:
+        found = stages.find_dups(
+            settings.stage_path("clean_documents", context.instance),
+            settings.stage_path("duplicates", context.instance),
+            threshold=settings.dedup_threshold,
+            previous_ids=stages.published_doc_ids(settings.release_root),
+        )
+    except StageFileMissing as exc:
+        raise upstream_missing(exc) from exc
+    context.log.info(
+        f"{found.exact:,} exact and {found.near:,} near duplicates among {found.documents:,} documents"
+    )
+    return dg.MaterializeResult(
+        metadata={
+            "dagster/row_count": found.exact + found.near,
+            "exact_duplicates": found.exact,
+            "near_duplicates": found.near,
+            "documents": found.documents,
+            "candidate_pairs": found.candidate_pairs,
+            "verified_pairs": found.verified_pairs,
+            "threshold": settings.dedup_threshold,
+            "lsh_bands": f"{found.bands} x {found.rows}",
+            "seconds": round(found.seconds, 3),
+        }
+    )
+
+
+def release_policy(settings: WebcurateSettings, decisions: Path) -> rel.ReleasePolicy:
+    """What the release leaves out, with the quality thresholds file checked up front."""
+    try:
+        thresholds = load_thresholds(Path(settings.quality_file)) if settings.quality_file else None
+    except ThresholdsFileError as exc:
+        raise dg.Failure(description=f"quality thresholds file: {exc}") from exc
+    return rel.ReleasePolicy(
+        read_table(decisions), settings.keep_duplicates, thresholds or QualityThresholds()
+    )
+
+
 @dg.asset(
     group_name=GROUP,
     kinds={"parquet"},
     # One writer at a time: the pool's limit is 1 (concurrency.pools.default_limit in .dagster/dagster.yaml);
     # the release lock in pipeline/datasets/versions.py guards writers outside Dagster too.
     pool="release",
-    deps=[raw_documents, "clean_documents", "sections", "language_tags"],
+    deps=[raw_documents, "clean_documents", "sections", "language_tags", duplicates],
     check_specs=[
         dg.AssetCheckSpec(
             "schema_valid",
             asset="curated_dataset",
             blocking=True,
             description="Every release table matches its schema in schemas/ (columns, types, nulls, values).",
-        )
+        ),
+        dg.AssetCheckSpec(
+            "schema_evolution",
+            asset="curated_dataset",
+            blocking=True,
+            description="The schemas may follow the previous version's: added nullable columns are fine; a "
+            "removed or retyped column needs a new major schema file.",
+        ),
+        dg.AssetCheckSpec(
+            "drift",
+            asset="curated_dataset",
+            description="Document count, language mix, removal rate per rule and mean length against the "
+            "previous version; warns past a threshold.",
+        ),
     ],
 )
 def curated_dataset(
@@ -280,6 +337,7 @@ def curated_dataset(
     schemas = {name: load_schema(settings.schemas_path, name) for name in rel.RELEASE_TABLES}
     raw = settings.stage_path("raw_documents", context.instance)
     try:
+        policy = release_policy(settings, settings.stage_path("duplicates", context.instance))
         manifest = {
             "webcurate_version": __version__,
             "input": {
@@ -287,7 +345,12 @@ def curated_dataset(
                 "files": count_rows(raw),
                 "fingerprint": stages.input_fingerprint(raw),
             },
-            "settings": {"target_language": settings.target_language, "rules_file": settings.rules_file},
+            "settings": {
+                "target_language": settings.target_language,
+                "rules_file": settings.rules_file,
+                "dedup_threshold": settings.dedup_threshold,
+                "quality_file": settings.quality_file,
+            },
         }
         release, stats = stages.publish_release(
             settings.stage_path("clean_documents", context.instance),
@@ -295,9 +358,22 @@ def curated_dataset(
             schemas,
             manifest,
             lambda m: rel.render_dataset_card(m, schemas),
+            policy=policy,
+            available_schemas=[path.name for path in settings.schemas_path.glob("*.json")],
         )
     except StageFileMissing as exc:
         raise upstream_missing(exc) from exc
+    except stages.SchemaEvolutionBlocked as blocked:
+        yield dg.AssetCheckResult(
+            check_name="schema_evolution",
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            metadata=blocked.result.metadata(),
+        )
+        raise dg.Failure(
+            description=f"release blocked by a schema change, nothing published: {blocked}",
+            metadata={"details": dg.MetadataValue.md(blocked.result.markdown())},
+        ) from blocked
     except ReleaseBlocked as blocked:
         listing = "\n".join(f"- {v}" for v in blocked.violations)
         # Report every violation on the blocking check, then fail the step: nothing was published.
@@ -312,6 +388,8 @@ def curated_dataset(
             metadata={"details": dg.MetadataValue.md(listing)},
         ) from blocked
     context.log.info(f"{release.message}: {release.path}")
+    published = read_manifest(settings.release_root, release.version)
+    counts = published.get("counts", {})
     yield dg.MaterializeResult(
         metadata={
             "version": release.version,
@@ -325,13 +403,47 @@ def curated_dataset(
             "preview": preview(settings.stage_path("clean_documents", context.instance)),
             "skipped": len(stats.skipped),
             "languages": markdown_counts(stats.tally_of("language"), "language"),
+            **{f"removed_{rule}": n for rule, n in counts.get("duplicates_removed", {}).items()},
+            "redactions": markdown_counts(counts.get("redactions_by_type", {}), "type"),
         },
         check_results=[
             dg.AssetCheckResult(
                 check_name="schema_valid", passed=True, metadata={"tables": len(schemas), "violations": 0}
-            )
+            ),
+            *check_results_of(published),
         ],
     )
 
 
-ASSETS = [raw_documents, parsed_documents, repeated_lines, curated_documents, curated_dataset]
+def check_results_of(manifest: dict[str, Any]) -> list[dg.AssetCheckResult]:
+    """The schema-evolution and drift checks as the published version's manifest records them."""
+    evolution = manifest.get("schema_evolution") or {}
+    report = manifest.get("drift") or {}  # none for the first version
+    metrics = report.get("metrics", [])
+    headline = {m["name"]: m["value"] for m in metrics if m["judged"] and "[" not in m["name"]}
+    return [
+        dg.AssetCheckResult(
+            check_name="schema_evolution",
+            passed=True,
+            metadata={
+                "changes": len(evolution.get("changes", [])),
+                "details": dg.MetadataValue.md(evolution.get("markdown", "No schema changes.")),
+            },
+        ),
+        dg.AssetCheckResult(
+            check_name="drift",
+            passed=not report.get("warn", False),
+            severity=dg.AssetCheckSeverity.WARN,
+            metadata={
+                "previous_version": report.get("previous_version") or "none",
+                "past_threshold": ", ".join(m["name"] for m in metrics if m["past_threshold"]) or "none",
+                **headline,
+                "details": dg.MetadataValue.md(
+                    report.get("markdown", "No previous version to compare with.")
+                ),
+            },
+        ),
+    ]
+
+
+ASSETS = [raw_documents, parsed_documents, repeated_lines, curated_documents, duplicates, curated_dataset]

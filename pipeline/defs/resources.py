@@ -10,6 +10,7 @@ import dagster as dg
 
 from pipeline.cleaning.boilerplate.repeated import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
+from pipeline.datasets.dedup import DEFAULT_THRESHOLD
 from pipeline.datasets.stages import DEFAULT_BATCH_SIZE
 from pipeline.engine import EngineSpec
 from pipeline.engine.local import DEFAULT_TIMEOUT_S
@@ -34,9 +35,17 @@ ENVIRONMENT = {
     "work_dir": "WEBCURATE_WORK_DIR",
     "repeated_min_docs": "WEBCURATE_REPEATED_MIN_DOCS",
     "repeated_min_share": "WEBCURATE_REPEATED_MIN_SHARE",
+    "dedup_threshold": "WEBCURATE_DEDUP_THRESHOLD",
+    "keep_duplicates": "WEBCURATE_KEEP_DUPLICATES",
+    "quality_file": "WEBCURATE_QUALITY_FILE",
 }
 INTEGER_SETTINGS = {"max_file_bytes", "repeated_min_docs", "workers", "batch_size"}
-FLOAT_SETTINGS = {"repeated_min_share", "doc_timeout_s"}
+FLOAT_SETTINGS = {"repeated_min_share", "doc_timeout_s", "dedup_threshold"}
+BOOLEAN_SETTINGS = {"keep_duplicates"}
+BOOLEANS = {
+    **dict.fromkeys(("1", "true", "yes", "on"), True),
+    **dict.fromkeys(("0", "false", "no", "off"), False),
+}
 
 
 class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -67,6 +76,13 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     doc_timeout_s: float = DEFAULT_TIMEOUT_S
     # Stage files (the last run's results, reused by the next); none means the Dagster instance's storage.
     work_dir: str | None = None
+    # Documents whose word 5-gram sets overlap at least this much (Jaccard, MinHash-estimated) are near
+    # duplicates; the release keeps one of each group (exact duplicates always count).
+    dedup_threshold: float = DEFAULT_THRESHOLD
+    # Keep duplicates in the release's documents table (with duplicate_of set) instead of leaving them out.
+    keep_duplicates: bool = False
+    # A YAML file of quality-signal thresholds; documents outside one are left out and recorded (README).
+    quality_file: str | None = None
 
     @property
     def seeds_path(self) -> Path:
@@ -93,22 +109,27 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
         return base / f"{name}.parquet"
 
 
+def _parse(name: str, variable: str, value: str) -> object:
+    """An environment value as its setting's type; ValueError naming the variable and what it expects."""
+    if name in BOOLEAN_SETTINGS:
+        if value.strip().lower() not in BOOLEANS:
+            raise ValueError(f"{variable}={value!r}: expected one of {', '.join(BOOLEANS)}")
+        return BOOLEANS[value.strip().lower()]
+    try:
+        if name in INTEGER_SETTINGS:
+            return int(value)
+        return float(value) if name in FLOAT_SETTINGS else value
+    except ValueError as exc:
+        kind = "an integer" if name in INTEGER_SETTINGS else "a number"
+        raise ValueError(f"{variable}={value!r}: expected {kind}") from exc
+
+
 def settings_from_env(environ: Mapping[str, str] | None = None) -> WebcurateSettings:
     """Settings with every WEBCURATE_* variable present in `environ` (default: the process's) applied."""
     environ = os.environ if environ is None else environ
-    overrides: dict[str, object] = {}
-    for name, variable in ENVIRONMENT.items():
-        if environ.get(variable):
-            value = environ[variable]
-            try:
-                overrides[name] = (
-                    int(value)
-                    if name in INTEGER_SETTINGS
-                    else float(value)
-                    if name in FLOAT_SETTINGS
-                    else value
-                )
-            except ValueError as exc:
-                kind = "an integer" if name in INTEGER_SETTINGS else "a number"
-                raise ValueError(f"{variable}={value!r}: expected {kind}") from exc
+    overrides = {
+        name: _parse(name, variable, environ[variable])
+        for name, variable in ENVIRONMENT.items()
+        if environ.get(variable)
+    }
     return WebcurateSettings(**overrides)  # type: ignore[arg-type]

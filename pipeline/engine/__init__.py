@@ -12,8 +12,9 @@ import pyarrow as pa
 from pipeline.engine.local import DEFAULT_TIMEOUT_S, DocumentFunction, FailureRow, LocalEngine
 
 ENGINES = ("local", "ray")
-# Imported once by the local engine's fork server, so that workers start with the document code loaded.
-PRELOAD = ("pipeline.datasets.steps",)
+# Imported once by the local engine's fork server, so that workers start with the document code loaded
+# (and the language model, the Markdown parser and the boilerplate rules ready).
+PRELOAD = ("pipeline.datasets.warm",)
 
 
 class Engine(Protocol):

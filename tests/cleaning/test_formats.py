@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from typing import Any
 
 import pytest
 
+from pipeline.cleaning import formats
 from pipeline.cleaning.document import Skipped
-from pipeline.cleaning.formats import looks_like_markdown, parse_document, split_title_line
+from pipeline.cleaning.formats import looks_like_markdown, parse_document, split_title_line, tidy_plain_text
 from pipeline.cleaning.formats.frontmatter import FrontMatterError, split_front_matter
-from pipeline.cleaning.formats.markdown import render_markdown
+from pipeline.cleaning.formats.markdown import MarkdownTooDeep, render_markdown
 from tests.cleaning.helpers import parse_bytes, parse_seed, raw_from_bytes
 from tests.conftest import load_gold, normalise_ws
 
@@ -228,3 +230,64 @@ def test_html_without_content_is_skipped() -> None:
         raw_from_bytes(b"<html><head><script>var a=1;</script></head><body></body></html>")
     )
     assert isinstance(result, Skipped) and "no body text" in result.reason
+
+
+# --- hostile input: nesting, blank runs, giant lines --------------------------------------------
+
+
+def nested_page(depth: int) -> bytes:
+    """A page whose article sits `depth` <div>s deep, under a shallow header paragraph."""
+    article = "<p>The deep article text about the harbour works and the quay walls of the town.</p>"
+    return (
+        "<!DOCTYPE html><html><body><p>Header line of the site with its own words.</p>"
+        + "<div>" * depth
+        + article
+        + "</div>" * depth
+        + "</body></html>"
+    ).encode()
+
+
+def test_html_nested_past_the_parsers_depth_limit_is_skipped_not_cut() -> None:
+    # libxml2 stops at 256 levels and kept only the header: the article was lost without a word.
+    result = parse_document(raw_from_bytes(nested_page(300), "deep.html"))
+    assert isinstance(result, Skipped)
+    assert result.reason == "HTML nested 256 levels deep: the parser drops whatever lies deeper"
+    assert "deep article text" in parse_bytes(nested_page(100), "deep.html").text
+
+
+def outline(depth: int) -> bytes:
+    """A Markdown note: a heading, a list nested `depth` deep, and a closing paragraph."""
+    items = "\n".join("  " * level + f"- point {level}" for level in range(depth))
+    return f"# Outline\n\n{items}\n\nThe closing paragraph sums up.\n".encode()
+
+
+def test_markdown_nested_past_the_parsers_limit_is_read_as_text_with_every_word() -> None:
+    # markdown-it stops the block parse at 20 levels (ten nested lists) and dropped the rest.
+    with pytest.raises(MarkdownTooDeep):
+        render_markdown(outline(12).decode())
+    deep = parse_bytes(outline(12), "note.md")
+    assert deep.format == "text"
+    assert "- point 11" in deep.text and deep.text.endswith("The closing paragraph sums up.")
+    shallow = parse_bytes(outline(5), "note.md")
+    assert shallow.format == "markdown" and shallow.text.endswith("The closing paragraph sums up.")
+
+
+def test_trailing_blanks_go_in_linear_time_even_from_long_runs_inside_a_line() -> None:
+    assert tidy_plain_text("a  \n  b \t\n\t \n\n\n\nc\t") == "a\n  b\n\nc"
+    # `[ \t]+$` retried from each of these 100,000 blanks (minutes); rstrip per line takes a millisecond.
+    started = time.perf_counter()
+    assert tidy_plain_text(" " * 100_000 + "x \n") == " " * 100_000 + "x"
+    assert time.perf_counter() - started < 2
+
+
+def test_a_body_with_a_giant_line_is_skipped_but_a_minified_page_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(formats, "MAX_LINE_CHARS", 100)  # 1 MiB in production; a tiny input here
+    result = parse_document(raw_from_bytes(b"Dump\n\n" + b"lorem ipsum " * 20, "dump.txt"))
+    assert isinstance(result, Skipped)
+    assert result.reason == "a line of 239 characters (at most 100): not prose"  # trailing blank stripped
+    paragraphs = "".join(f"<p>Paragraph {i} of the minified page, short enough.</p>" for i in range(5))
+    page = f"<!DOCTYPE html><html><body><article>{paragraphs}</article></body></html>".encode()
+    assert len(page) > 100 and b"\n" not in page
+    assert "Paragraph 4" in parse_bytes(page, "min.html").text  # its body has one line per paragraph

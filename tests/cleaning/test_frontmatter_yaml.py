@@ -119,3 +119,25 @@ def test_invalid_yaml_keeps_the_bounded_loaders_message() -> None:
         match=r"^invalid YAML front matter at line 2: expected ',' or '\]', but got '<stream end>'$",
     ):
         split_front_matter("---\ntitle: [unclosed\n---\nbody\n")
+
+
+@pytest.mark.parametrize(
+    "matter",
+    [
+        "a: " + "[" * 1000 + "]" * 1000,
+        "a: " + "{b: " * 1000 + "1" + "}" * 1000,
+        "\n".join(" " * level + f"k{level}:" for level in range(1000)) + " leaf",
+    ],
+    ids=["flow-sequences", "flow-mappings", "block-mappings"],
+)
+def test_front_matter_nested_a_thousand_deep_is_refused_not_a_recursion_error(matter: str) -> None:
+    # The bounded loader's composer recursed per level and raised RecursionError past ~300 levels.
+    with pytest.raises(FrontMatterError, match=r"^YAML front matter nested deeper than 150 levels$"):
+        split_front_matter(f"---\n{matter}\n---\nBody")
+
+
+def test_nesting_up_to_the_bound_still_loads_on_the_bounded_loader() -> None:
+    matter = "x: &x 1\ny: *x\na: " + "[" * 140 + "]" * 140  # the alias sends it to the bounded loader
+    assert _fast_yaml(matter) == (False, None)
+    fields = split_front_matter(f"---\n{matter}\n---\nBody").fields
+    assert fields["y"] == 1 and fields["a"] == _bounded("a: " + "[" * 140 + "]" * 140)["a"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,43 @@ def test_read_seed_refuses_content_that_changed_since_the_scan(tmp_path: Path) -
     (tmp_path / "a.txt").write_text("edited")
     with pytest.raises(OSError, match="changed while the run was reading it"):
         read_seed(tmp_path, "a.txt", item.sha256)  # type: ignore[union-attr]
+
+
+def test_a_name_that_is_not_utf8_is_skipped_with_its_bytes_escaped(tmp_path: Path) -> None:
+    # Such a name used to reach the Parquet inventory as lone surrogates and fail the whole scan.
+    with open(os.fsencode(tmp_path) + b"/caf\xe9.txt", "wb") as handle:
+        handle.write(b"Latin-1 name")
+    (tmp_path / "ok.txt").write_text("fine")
+    for items in (list(walk_seeds(tmp_path)), list(scan_seeds(tmp_path))):
+        by_path = {item.source_path: item for item in items}
+        assert set(by_path) == {"caf\\xe9.txt", "ok.txt"}
+        bad = by_path["caf\\xe9.txt"]
+        assert isinstance(bad, Skipped) and bad.reason.startswith("file name is not valid UTF-8")
+        assert bad.doc_id == make_doc_id(os.fsdecode(b"caf\xe9.txt")) != make_doc_id("caf\\xe9.txt")
+
+
+def test_a_folder_that_cannot_be_listed_is_recorded_and_the_walk_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # os.walk skips a folder it cannot list without a word; chmod cannot make one unlistable for root.
+    (tmp_path / "locked").mkdir()
+    (tmp_path / "locked" / "a.txt").write_text("inside")
+    (tmp_path / "b.txt").write_text("beside")
+    real_scandir = os.scandir
+
+    def scandir(path: str) -> Any:
+        if os.path.basename(path) == "locked":
+            raise PermissionError(13, "Permission denied", path)
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = {item.source_path: item for item in walk_seeds(tmp_path)}
+    assert set(items) == {"b.txt", "locked"}
+    assert items["locked"].reason == "unreadable folder: Permission denied"  # type: ignore[union-attr]
+
+    def refuse(path: str) -> Any:
+        raise PermissionError(13, "Permission denied", path)
+
+    monkeypatch.setattr(os, "scandir", refuse)  # the seeds folder itself: the run cannot go on
+    with pytest.raises(OSError, match="cannot be listed: Permission denied"):
+        list(walk_seeds(tmp_path))

@@ -57,7 +57,11 @@ def test_graph_publishes_the_samples_matching_the_gold(tmp_path: Path) -> None:
             assert (list(actual) if key == "tags" else actual) == expected, (entry["file"], key)
     assert dict(docs.loc["002_7b0ba32dec95328d.txt", "extra"])["videoId"] == "ifA0ZRiOmx0"
     check = result.get_asset_check_evaluations()
-    assert [(c.check_name, c.passed) for c in check] == [("schema_valid", True)]
+    assert [(c.check_name, c.passed) for c in check] == [
+        ("schema_valid", True),
+        ("schema_evolution", True),
+        ("drift", True),
+    ]
 
 
 def test_rerun_publishes_nothing_and_a_changed_seed_a_new_version(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -65,13 +66,17 @@ def graphql(port: int, query: str, variables: dict[str, Any] | None = None) -> d
 
 
 @contextlib.contextmanager
-def dagster_dev(tmp: Path, seeds: Path = SEEDS, **extra_env: str) -> Iterator[int]:
-    """`dagster dev` (webserver and daemon) on a free loopback port, with DAGSTER_HOME and output in `tmp`."""
+def dagster_dev(
+    tmp: Path, seeds: Path = SEEDS, command: Callable[[int], list[str]] | None = None, **extra_env: str
+) -> Iterator[int]:
+    """`dagster dev` (webserver and daemon) on a free loopback port, with DAGSTER_HOME and output in `tmp`;
+    `command` builds another command line for the port (such as `make ui`)."""
     port = free_port()
     log_path = tmp / "dagster-dev.log"
+    default = [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)]
     with log_path.open("w") as log:
         process = subprocess.Popen(
-            [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
+            command(port) if command else default,
             cwd=REPO,
             env=e2e_env(tmp, seeds, **extra_env),
             stdout=log,
@@ -92,7 +97,11 @@ def dagster_dev(tmp: Path, seeds: Path = SEEDS, **extra_env: str) -> Iterator[in
             yield port
         finally:
             # dagster dev stops its webserver, daemon and code server on SIGTERM; killpg is the backstop.
-            process.terminate()
+            # Under make, the whole group gets it (make would exit and leave dagster dev running).
+            if command:
+                os.killpg(process.pid, signal.SIGTERM)
+            else:
+                process.terminate()
             try:
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:

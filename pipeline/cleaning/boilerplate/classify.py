@@ -20,18 +20,28 @@ again changes nothing. Article prose (long lines with function words and sentenc
 only removed by a rule, as a duplicate, or between widgets of a boilerplate-dense tail.
 
 Speed: rules are matched through a dispatch built once per rule set and language (see `_Compiled`):
-most lines are ruled out by one regex call on their first characters and one keyword search.
+a line is tried only against the anchored rules that can start with its first character, and against
+keyword rules only after one keyword search found one of theirs. The corpus signal normalises the
+whole text once (`repeated.folded_lines`), not line by line.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Iterable
+from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
-from pipeline.cleaning.boilerplate.repeated import normalise_line
+from pipeline.cleaning.boilerplate.repeated import (
+    MIN_LINE_CHARS,
+    OTHER_BREAKS,
+    folded_lines,
+    line_hash,
+    lines_with_hashes,
+)
 from pipeline.cleaning.boilerplate.rules import (
     ALL_STOP_WORDS,
     AUTHOR,
@@ -113,10 +123,11 @@ class _Compiled:
 
     Lines are bucketed by length (`limits`): a rule is only tried on lines no longer than its
     `max_chars`. Anchored rules (every alternative starts with `^`) are dispatched on the line's first
-    character: per (length bucket, first character) one union regex of the rules that can start with
-    it says whether any may match, and only then are they tried one by one. Keyword rules are tried
-    only when one of their keywords occurs in the lowercased line, which one search of a trie-shaped
-    regex of the bucket's keywords tells. The rest (user patterns that float) are always tried.
+    character: only the rules that can start with it are tried. (A union regex of those rules, tried
+    first, saved nothing per line and cost milliseconds to compile per first character.) Keyword rules
+    are tried only when one of their keywords occurs in the lowercased line, which one search of a
+    trie-shaped regex of the bucket's keywords tells. The rest (user patterns that float) are always
+    tried.
     """
 
     limits: tuple[int, ...]
@@ -130,8 +141,8 @@ class _Compiled:
     keyword_tries: tuple[tuple[re.Pattern[str], re.Pattern[str], dict[str, frozenset[str]]] | None, ...]
     floating: tuple[_Entry, ...]
     max_chars: int
-    # (length bucket, line start, has a digit) -> union and candidate rules; filled lazily
-    dispatch: dict[tuple[int, str, bool], tuple[re.Pattern[str] | None, tuple[_Entry, ...]]]
+    # (length bucket, line start, has a digit) -> the candidate rules; filled lazily
+    dispatch: dict[tuple[int, str, bool], tuple[_Entry, ...]]
     # Short lines seen before -> their static features: menus, footers and widgets repeat across the
     # pages of a site, so a corpus meets the same lines again and again. Filled lazily, bounded.
     seen_lines: dict[str, _Static]
@@ -153,7 +164,13 @@ def default_rules() -> RuleSet:
 
 def compile_rule(rule: Rule) -> re.Pattern[str]:
     """Compile one rule's pattern with its flags (raises re.error on a bad pattern)."""
-    return re.compile(rule.pattern, 0 if rule.case_sensitive else re.IGNORECASE)
+    return _compile(rule.pattern, 0 if rule.case_sensitive else re.IGNORECASE)
+
+
+@lru_cache(maxsize=4096)
+def _compile(pattern: str, flags: int) -> re.Pattern[str]:
+    """re.compile, remembered beyond re's own cache: every language's rule set compiles the same rules."""
+    return re.compile(pattern, flags)
 
 
 LENGTH_BUCKETS = (60, 100, 160, 250, 300)  # line lengths at which the sets of applicable rules are rebuilt
@@ -177,7 +194,7 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
         entry = (order, rule, compile_rule(rule))
         if rule.keywords:
             gated.append(entry)
-        elif is_anchored(rule.pattern):
+        elif _is_anchored(rule.pattern):
             anchored.append(entry)
         else:
             floating.append(entry)
@@ -188,16 +205,14 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
     for limit in limits:
         words = sorted({k.lower() for _, r, _ in gated if r.max_chars > low for k in r.keywords})
         if words:
-            prefixes = {w: frozenset(k for k in words if w.startswith(k)) for w in words}
-            trie = _trie_regex(words)
-            tries.append((re.compile(trie), re.compile(f"(?=({trie}))"), prefixes))
+            tries.append(_keyword_trie(tuple(words)))
         else:
             tries.append(None)
         low = limit
     comp = _Compiled(
         limits=limits,
         anchored=tuple(anchored),
-        first={order: first_chars(r.pattern) for order, r, _ in anchored},
+        first={order: _first_chars(r.pattern) for order, r, _ in anchored},
         gated=tuple(gated),
         gated_keywords={order: frozenset(k.lower() for k in r.keywords) for order, r, _ in gated},
         keyword_tries=tuple(tries),
@@ -212,10 +227,8 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
     return comp
 
 
-def _dispatch(
-    comp: _Compiled, bucket: int, key: str, digit: bool
-) -> tuple[re.Pattern[str] | None, tuple[_Entry, ...]]:
-    """The union regex and the anchored rules that can match lines of a length bucket starting with `key`."""
+def _dispatch(comp: _Compiled, bucket: int, key: str, digit: bool) -> tuple[_Entry, ...]:
+    """The anchored rules that can match lines of a length bucket starting with `key`."""
     low = comp.limits[bucket - 1] if bucket else 0
     entries: list[_Entry] = [
         (order, rule, pattern)
@@ -224,14 +237,20 @@ def _dispatch(
         and (digit or not rule.needs_digit)
         and (comp.first[order] is None or key in comp.first[order])  # type: ignore[operator]
     ]
-    union = None
-    if entries:
-        # Case-insensitive union: a superset of what these rules match, tried once at the line start.
-        union = re.compile("|".join(f"(?:{e[2].pattern})" for e in entries), re.IGNORECASE)
-    result = (union, tuple(entries))
+    candidates = tuple(entries)
     if len(comp.dispatch) < MAX_DISPATCH:  # bounded: odd first characters are many but rare
-        comp.dispatch[(bucket, key, digit)] = result
-    return result
+        comp.dispatch[(bucket, key, digit)] = candidates
+    return candidates
+
+
+@lru_cache(maxsize=256)
+def _keyword_trie(
+    words: tuple[str, ...],
+) -> tuple[re.Pattern[str], re.Pattern[str], dict[str, frozenset[str]]]:
+    """A length bucket's keyword regexes (any keyword; the longest at each position) and their prefixes."""
+    prefixes = {w: frozenset(k for k in words if w.startswith(k)) for w in words}
+    trie = _trie_regex(list(words))
+    return re.compile(trie), re.compile(f"(?=({trie}))"), prefixes
 
 
 def _trie_regex(words: list[str]) -> str:
@@ -257,6 +276,10 @@ def _trie_regex(words: list[str]) -> str:
 def is_anchored(pattern: str) -> bool:
     """Whether every top-level alternative of a regex starts with `^` (so it can only match at the start)."""
     return all(branch.startswith("^") for branch in _split_top(pattern))
+
+
+# The analyses depend on the pattern alone; every language's rule set asks them of the same rules.
+_is_anchored = lru_cache(maxsize=4096)(is_anchored)
 
 
 # --- static facts about rule regexes -------------------------------------------------------------
@@ -412,6 +435,9 @@ def _first_seq(p: str) -> set[str] | None:
     return None  # every item may be empty: the sequence can match at any character
 
 
+_first_chars = lru_cache(maxsize=4096)(first_chars)
+
+
 def _class_chars(body: str) -> set[str] | None:
     """The lowercased characters of a simple class body (no negation, no escapes, small ranges)."""
     if body.startswith("^") or "\\" in body:
@@ -451,13 +477,13 @@ def match_rule(core: str, comp: _Compiled, low: str | None = None) -> Rule | Non
     # Anchored rules are dispatched on the first character, and on whether a digit is present.
     key = core[:1].lower()
     digit = _DIGIT.search(core) is not None
-    entry = comp.dispatch.get((bucket, key, digit))
-    union, candidates = entry if entry is not None else _dispatch(comp, bucket, key, digit)
-    if union is not None and union.match(core) is not None:
-        for order, rule, pattern in candidates:
-            if n <= rule.max_chars and pattern.match(core) is not None:
-                best = (order, rule)
-                break
+    candidates = comp.dispatch.get((bucket, key, digit))
+    if candidates is None:
+        candidates = _dispatch(comp, bucket, key, digit)
+    for order, rule, pattern in candidates:
+        if n <= rule.max_chars and pattern.match(core) is not None:
+            best = (order, rule)
+            break
     tries = comp.keyword_tries[bucket]
     if tries is not None:
         any_keyword, every_keyword, prefixes = tries
@@ -499,9 +525,25 @@ class _Static:
     indent: int  # indentation of a list item, -1 when the line is not a list item
     numbered: bool  # a numbered list item ("1. ...")
     table_rule: bool  # a Markdown table separator row
+    normal: str | None = None  # the normalised line (repeated.normalise_line), once asked for
+    normal_hash: int | None = None  # its line_hash, once asked for
+
+    def relabelled(self, label: _Label) -> _Static:
+        """A copy with another label (without the normalised line; dataclasses.replace is slower)."""
+        return _Static(
+            self.core,
+            label,
+            self.prose,
+            self.short_weak,
+            self.colon,
+            self.pipes,
+            self.indent,
+            self.numbered,
+            self.table_rule,
+        )
 
 
-def _static_cached(line: str, comp: _Compiled, stop: frozenset[str], repeated: frozenset[str]) -> _Static:
+def _static_cached(line: str, comp: _Compiled, stop: frozenset[str]) -> _Static:
     """The neighbour-independent features of a non-blank line, from the cache of lines seen before."""
     st = comp.seen_lines.get(line)
     if st is None:
@@ -510,9 +552,37 @@ def _static_cached(line: str, comp: _Compiled, stop: frozenset[str], repeated: f
             if len(comp.seen_lines) >= SEEN_MAX_LINES:
                 comp.seen_lines.clear()  # a new site's template replaces the old one's
             comp.seen_lines[line] = st
-    if repeated and st.label is None and len(st.core) >= 20 and normalise_line(line) in repeated:
-        st = replace(st, label=_REPEATED)  # the corpus signal, after the rules and the separator check
     return st
+
+
+def _mark_repeated(
+    text: str, statics: list[_Static | None], repeated: frozenset[str], hashes: AbstractSet[int]
+) -> None:
+    """Label the lines the corpus repeats: the corpus signal, after the rules and the separator check.
+
+    A line is repeated when its normalised form is one of `repeated`, or has one of the `hashes` (and is
+    long enough to have been counted). The text is folded once as a whole, and a normalised line kept
+    with the cached features of a short line.
+    """
+    folded: list[str] | None = None
+    for i, st in enumerate(statics):
+        if st is None or st.label is not None or len(st.core) < 20:
+            continue
+        normal = st.normal
+        if normal is None:
+            if folded is None:
+                folded = folded_lines(text)
+            normal = st.normal = " ".join(folded[i].split())
+        if normal in repeated:
+            pass
+        elif not hashes or len(normal) < MIN_LINE_CHARS:  # shorter lines are never counted (line_hashes)
+            continue
+        else:
+            if st.normal_hash is None:
+                st.normal_hash = line_hash(normal)
+            if st.normal_hash not in hashes:
+                continue
+        statics[i] = st.relabelled(_REPEATED)  # a copy: `st` may be the cached features of the line
 
 
 def _static(line: str, comp: _Compiled, stop: frozenset[str]) -> _Static:
@@ -892,15 +962,28 @@ def remove_boilerplate(
     language: str | None = None,
     rules: RuleSet | None = None,
     repeated_lines: frozenset[str] = frozenset(),
+    repeated_hashes: Collection[int] = frozenset(),
 ) -> CleanResult:
-    """Remove boilerplate lines from a body; see the module docstring for the steps."""
+    """Remove boilerplate lines from a body; see the module docstring for the steps.
+
+    `repeated_lines` are normalised lines the corpus repeats; `repeated_hashes` the same given by their
+    `line_hash` (what `lines_with_hashes` would turn into lines, without normalising every line first).
+    """
     language = _normalise_language(language)
     comp = _compiled(rules if rules is not None else _DEFAULT_RULES, language)
     stop = _stop_words(language)
+    hashes = repeated_hashes if isinstance(repeated_hashes, AbstractSet) else frozenset(repeated_hashes)
+    if hashes and OTHER_BREAKS.search(text):
+        # A line holding a break that str.splitlines() also splits at is not one of the lines the hashes
+        # were taken of (line_hashes splits that way): take the exact way round.
+        repeated_lines = repeated_lines | lines_with_hashes(text, hashes)
+        hashes = frozenset()
     lines = text.split("\n")
     statics: list[_Static | None] = [
-        _static_cached(line, comp, stop, repeated_lines) if line.strip() else None for line in lines
+        _static_cached(line, comp, stop) if line.strip() else None for line in lines
     ]
+    if repeated_lines or hashes:
+        _mark_repeated(text, statics, repeated_lines, hashes)
     labels: list[_Label | None] = [None] * len(lines)
     view = list(range(len(lines)))  # the pass's lines, as indices of input lines (-1: a tidied blank)
     for _ in range(MAX_PASSES):
@@ -956,6 +1039,12 @@ def _spans(text: str, lines: list[str], labels: list[_Label | None]) -> list[Rem
         spans.append(RemovedSpan(lab.rule, lab.group, text[start:end], start, end, i + 1, j + 1))
         i = j + 1
     return spans
+
+
+def warm_up() -> None:
+    """Compile the built-in rules for every language hint (a fork server does, for the processes it forks)."""
+    for language in (None, *STOP_WORDS):
+        _compiled(_DEFAULT_RULES, language)
 
 
 def forget_seen_lines() -> None:

@@ -52,13 +52,62 @@ class _CharMap(dict[int, str | None]):
 
 
 _CHARS = _CharMap()
+# The same for ASCII as a bytes table (bytes 80-FF, the rest of UTF-8, stay as they are): ASCII maps to
+# ASCII one for one, and a bytes translate is a table lookup per byte where str.translate looks every
+# character up in the dict, ten times slower. Only runs of other characters go through the dict.
+_ASCII_CHARS = bytes.maketrans(bytes(range(128)), "".join(_CHARS[code] or "" for code in range(128)).encode())
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _translate_run(match: re.Match[str]) -> str:
+    """A run of non-ASCII characters through the character map."""
+    return match.group().translate(_CHARS)
 
 
 def normalise_line(line: str) -> str:
     """CCNet normalisation: lowercase, accents and punctuation dropped, digits to 0, spaces collapsed."""
-    # One translate and one split replace a Python loop over the characters and three regex passes;
-    # split() and the regex \s agree on what is whitespace.
-    return " ".join(unicodedata.normalize("NFD", line.lower()).translate(_CHARS).split())
+    # Translates and one split replace a Python loop over the characters and three regex passes;
+    # split() and the regex \s agree on what is whitespace. ASCII is its own NFD.
+    if line.isascii():
+        return " ".join(line.lower().encode("ascii").translate(_ASCII_CHARS).decode("ascii").split())
+    return " ".join(_map_chars(unicodedata.normalize("NFD", line.lower())).split())
+
+
+def _map_chars(text: str) -> str:
+    """The character map applied to NFD text: ASCII by the bytes table, other characters by the dict."""
+    text = text.encode("utf-8", "surrogatepass").translate(_ASCII_CHARS).decode("utf-8", "surrogatepass")
+    return _NON_ASCII.sub(_translate_run, text)
+
+
+# Line breaks that str.splitlines() splits at besides "\n".
+OTHER_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
+def folded_lines(text: str) -> list[str]:
+    """Every line of `text.split("\\n")` lowercased, NFD and through the character map, in one pass over
+    the whole text: `normalise_line(line)` is `" ".join(folded.split())` of its folded line.
+
+    lower() (its final sigma included), NFD and the character map never cross a "\\n" or make one, so
+    the whole text folded and split is every line folded.
+    """
+    if text.isascii():
+        whole = text.lower().encode("ascii").translate(_ASCII_CHARS).decode("ascii")
+    else:
+        whole = _map_chars(unicodedata.normalize("NFD", text.lower()))
+    return whole.split("\n")
+
+
+def normalise_lines(text: str) -> list[str]:
+    """normalise_line of every line of `text.split("\\n")`, in one pass over the whole text."""
+    return [" ".join(line.split()) for line in folded_lines(text)]
+
+
+def _normalised_lines(text: str) -> set[str]:
+    """The distinct normalised lines of `text` split as str.splitlines() splits it."""
+    if OTHER_BREAKS.search(text) is None:
+        # Then splitlines() and split("\\n") agree, but for a last empty line (normalised "", never counted).
+        return set(normalise_lines(text))
+    return {normalise_line(line) for line in text.splitlines()}
 
 
 def count_lines(texts: Iterable[str]) -> Counter[str]:
@@ -91,7 +140,7 @@ def line_hash(normalised: str) -> int:
 
 def line_hashes(text: str) -> list[int]:
     """The sorted hashes of the distinct normalised lines of `text` that are long enough to count."""
-    seen = {normalise_line(line) for line in text.splitlines()}
+    seen = _normalised_lines(text)
     return sorted({line_hash(n) for n in seen if len(n) >= MIN_LINE_CHARS})
 
 
@@ -115,5 +164,5 @@ def lines_with_hashes(text: str, hashes: Iterable[int]) -> frozenset[str]:
     wanted = set(hashes)
     if not wanted:
         return frozenset()
-    seen = {normalise_line(line) for line in text.splitlines()}
+    seen = _normalised_lines(text)
     return frozenset(n for n in seen if len(n) >= MIN_LINE_CHARS and line_hash(n) in wanted)

@@ -13,8 +13,8 @@ from pipeline.cleaning.decode import (
 )
 from pipeline.cleaning.document import Metadata, ParsedDocument, RawDocument, Skipped
 from pipeline.cleaning.formats.frontmatter import FrontMatterError, split_front_matter
-from pipeline.cleaning.formats.html import looks_like_html, parse_html
-from pipeline.cleaning.formats.markdown import MarkdownText, render_markdown
+from pipeline.cleaning.formats.html import HtmlError, looks_like_html, parse_html
+from pipeline.cleaning.formats.markdown import MarkdownText, MarkdownTooDeep, render_markdown
 from pipeline.cleaning.formats.metadata import build_metadata
 
 __all__ = ["looks_like_markdown", "parse_document", "parse_text", "split_title_line", "tidy_plain_text"]
@@ -31,7 +31,11 @@ MARKDOWN_SIGNALS: tuple[re.Pattern[str], ...] = (
     re.compile(r"<(?:br|a|span|div|sup|img)\b[^>]*>", re.IGNORECASE),  # inline HTML in Markdown
 )
 BLANK_RUN = re.compile(r"\n{3,}")
-TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
+# Why: no page has a paragraph of a million characters; a body line that long is a dump without line
+# breaks, minified code or an inlined blob, never prose. The line-wise steps after parsing (repeated-line
+# hashes, boilerplate, sections) split such a line into millions of words: one 50 MB line took ~700 MB
+# in a worker. Such a document is skipped with its longest line's length.
+MAX_LINE_CHARS = 1 << 20
 # A title line: short, no sentence end, not a list item or a "Key: value" line.
 MAX_TITLE_CHARS = 160
 MAX_TITLE_WORDS = 24
@@ -50,7 +54,16 @@ def looks_like_markdown(text: str) -> bool:
 
 def tidy_plain_text(text: str) -> str:
     """Strip trailing spaces and surrounding blank lines, and fold runs of blank lines into one."""
-    return BLANK_RUN.sub("\n\n", TRAILING_SPACE.sub("", text)).strip("\n")
+    # Why not `re.sub(r"[ \t]+$", "", text, flags=re.M)`: it retries from every blank of a run that does
+    # not end its line, quadratic in the run (a 1,000-level outline read as text took seconds, a long
+    # indented line minutes); rstrip per line is linear, and faster on ordinary text too.
+    stripped = "\n".join([line.rstrip(" \t") for line in text.split("\n")])
+    return BLANK_RUN.sub("\n\n", stripped).strip("\n")
+
+
+def longest_line(text: str) -> int:
+    """The length of the longest line of `text`, as the line-wise steps split it (splitlines)."""
+    return max(map(len, text.splitlines()), default=0)
 
 
 def split_title_line(body: str) -> tuple[str | None, str]:
@@ -97,7 +110,12 @@ def parse_text(text: str) -> tuple[str, str | None, Metadata, MarkdownText | Non
     # Markdown decodes its own entities; in a text dump "&amp;" is a scraper artefact.
     body, repairs = repair_escapes(split.body, entities=not is_markdown)
     if is_markdown:
-        return "markdown", split.kind, metadata, render_markdown(body), repairs
+        try:
+            return "markdown", split.kind, metadata, render_markdown(body), repairs
+        except MarkdownTooDeep:
+            # Why: the Markdown parser drops everything past its nesting limit (ten nested lists are
+            # enough); read as a text dump, the document keeps all its words, markup and all.
+            pass
     return "text", split.kind, metadata, MarkdownText(text=tidy_plain_text(body)), repairs
 
 
@@ -115,7 +133,7 @@ def parse_document(raw: RawDocument) -> ParsedDocument | Skipped:
     text, mojibake_fixed = repair_mojibake(normalise_newlines(decoded.text).lstrip("\ufeff"))
     try:
         doc_format, metadata_format, metadata, rendered, repairs = parse_text(text)
-    except FrontMatterError as exc:
+    except (FrontMatterError, HtmlError, MarkdownTooDeep) as exc:
         return skipped(str(exc))
     assert rendered is not None
     body = rendered.text
@@ -129,6 +147,8 @@ def parse_document(raw: RawDocument) -> ParsedDocument | Skipped:
         metadata.source_name = rendered.attribution
     if not body.strip():
         return skipped("no body text after parsing")
+    if len(body) > MAX_LINE_CHARS and (longest := longest_line(body)) > MAX_LINE_CHARS:
+        return skipped(f"a line of {longest:,} characters (at most {MAX_LINE_CHARS:,}): not prose")
     return ParsedDocument(
         doc_id=raw.doc_id,
         source_path=raw.source_path,

@@ -54,18 +54,34 @@ DIVERGENT = re.compile(r"[\t\ufeff]|[|>][-+0-9]*#|(?<!\w)!")
 _FAST_LOADER: type[Any] | None = getattr(yaml, "CSafeLoader", None)
 
 
+# Why: the pure-Python composer recurses (three frames) per level of nesting, so front matter nested a
+# few hundred levels deep ("a: [[[[…") raised RecursionError, which no caller expects: the document was
+# recorded as a crash ("failed: RecursionError"), not as bad front matter. Past this depth the loader
+# stops with a FrontMatterError, well below the recursion limit. Every text libyaml reads nests at most
+# MAX_FAST_NESTING deep, so with the same bound the two loaders still agree.
+MAX_YAML_DEPTH = MAX_FAST_NESTING
+
+
 class _BoundedLoader(yaml.SafeLoader):
-    """A safe YAML loader that refuses documents with more aliases than front matter ever needs."""
+    """A safe YAML loader that refuses documents with more aliases or deeper nesting than front matter
+    ever needs."""
 
     aliases_seen = 0
+    depth = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        """Count aliases while composing, and stop at the bound."""
+        """Count aliases and nesting while composing, and stop at the bounds."""
         if self.check_event(yaml.AliasEvent):
             self.aliases_seen += 1
             if self.aliases_seen > MAX_YAML_ALIASES:
                 raise FrontMatterError(f"YAML front matter uses more than {MAX_YAML_ALIASES} aliases")
-        return super().compose_node(parent, index)
+        self.depth += 1
+        if self.depth > MAX_YAML_DEPTH:
+            raise FrontMatterError(f"YAML front matter nested deeper than {MAX_YAML_DEPTH} levels")
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
 
 
 def _fast_yaml(text: str) -> tuple[bool, Any]:
@@ -93,7 +109,10 @@ def _yaml_fields(text: str) -> dict[str, Any]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 2}" if mark is not None else ""
-        raise FrontMatterError(f"invalid YAML front matter{where}: {getattr(exc, 'problem', exc)}") from exc
+        # A skip reason is one line; str() of a YAML error without `problem` (a ReaderError: a forbidden
+        # control character) goes on with a second line naming the "<unicode string>" position.
+        problem = getattr(exc, "problem", None) or str(exc).split("\n", 1)[0]
+        raise FrontMatterError(f"invalid YAML front matter{where}: {problem}") from exc
     if value is None:
         return {}
     if not isinstance(value, dict):

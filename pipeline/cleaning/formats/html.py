@@ -25,6 +25,17 @@ HTML_TAGS = re.compile(
     re.IGNORECASE,
 )
 MIN_STRUCTURE_TAGS = 5
+# Why: libxml2 (under lxml, under trafilatura) stops parsing at this depth of nesting and keeps only
+# what came before it; a page whose article lies deeper (thousands of unclosed <div> or <font> tags)
+# lost that text silently, or was curated as its header alone. A tree that reaches the limit may have
+# been cut, so the page is refused with a reason instead. XPath counts the levels in C.
+MAX_HTML_DEPTH = 256
+REACHES_MAX_DEPTH = "boolean(" + "/*" * MAX_HTML_DEPTH + ")"
+
+
+class HtmlError(ValueError):
+    """A page that cannot be read whole; the message is the reason recorded for the skipped file."""
+
 
 # trafilatura settings (chosen with bench/eval_html.py): comments stay (CleanEval-style gold counts them as
 # main text and they lift F1 from 0.813 to 0.832); formatting and links feed our Markdown renderer,
@@ -54,10 +65,15 @@ def looks_like_html(text: str) -> bool:
 
 
 def parse_html(text: str) -> HtmlDocument:
-    """Extract the main content and metadata of an HTML page; an empty extraction gives empty Markdown."""
+    """Extract the main content and metadata of an HTML page; an empty extraction gives empty Markdown.
+
+    Raises HtmlError for a page nested so deep that the parser cannot read all of it.
+    """
     tree = load_html(TIMESTAMP_LINK.sub("", text) if "yt-timestamp" in text else text)
     if tree is None:
         return HtmlDocument(markdown="")
+    if tree.xpath(REACHES_MAX_DEPTH):
+        raise HtmlError(f"HTML nested {MAX_HTML_DEPTH} levels deep: the parser drops whatever lies deeper")
     # Metadata first: content extraction prunes the tree. `extensive=False` keeps trafilatura from
     # guessing a publication date from any year on the page (a copyright footer, say).
     meta = extract_metadata(tree, extensive=False)

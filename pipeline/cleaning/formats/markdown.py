@@ -8,17 +8,23 @@ returned beside the text.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
-
-from markdown_it import MarkdownIt
-from markdown_it.common.utils import escapeHtml
-from markdown_it.rules_inline import StateInline
-from markdown_it.token import Token
+from typing import TYPE_CHECKING
 
 from pipeline.cleaning.document import Anchor, Heading
+
+if TYPE_CHECKING:  # markdown-it itself is imported by markdown_parser(), where the parser is built
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_block import StateBlock
+    from markdown_it.rules_inline import StateInline
+    from markdown_it.token import Token
+
+
+class MarkdownTooDeep(ValueError):
+    """Markdown nested deeper than the parser reads (it drops everything from there to the end)."""
 
 
 @dataclass
@@ -67,11 +73,45 @@ def wikilink_rule(state: StateInline, silent: bool) -> bool:
     return True
 
 
+# The characters (after the indentation) that a line must start with for these block rules to match:
+# markdown-it tries every block rule at every block start, and most tries end at that first character.
+BLOCK_RULE_STARTS = {
+    "fence": "`~",
+    "blockquote": ">",
+    "hr": "*-_",
+    "list": "*-+0123456789",
+    "reference": "[",
+    "html_block": "<",
+    "heading": "#",
+}
+BlockRule = Callable[["StateBlock", int, int, bool], bool]
+
+
+def _guarded(rule: BlockRule, starts: str) -> BlockRule:
+    """A block rule that first checks the line's first character, without the call (and its debug log)."""
+    allowed = frozenset(starts)
+
+    def guarded(state: StateBlock, start_line: int, end_line: int, silent: bool) -> bool:
+        """False where the line cannot start this block; the rule itself otherwise."""
+        pos = state.bMarks[start_line] + state.tShift[start_line]
+        if pos < len(state.src) and state.src[pos] not in allowed:
+            return False
+        return rule(state, start_line, end_line, silent)
+
+    return guarded
+
+
 @lru_cache(maxsize=1)
 def markdown_parser() -> MarkdownIt:
     """The CommonMark parser with tables, strikethrough, inline HTML and wiki links."""
+    from markdown_it import MarkdownIt
+    from markdown_it.common.utils import escapeHtml
+
     md = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
     md.inline.ruler.before("link", "wikilink", wikilink_rule)
+    for rule in md.block.ruler.__rules__:
+        if rule.name in BLOCK_RULE_STARTS:
+            md.block.ruler.at(rule.name, _guarded(rule.fn, BLOCK_RULE_STARTS[rule.name]), {"alt": rule.alt})
     # Rendering to HTML (a preview, a test page) shows a wiki link as its label.
     md.add_render_rule("wikilink", lambda _s, tokens, i, _o, _e: escapeHtml(tokens[i].meta["label"]))
     return md
@@ -157,8 +197,11 @@ def render_inline(children: list[Token], links: list[str]) -> tuple[str, list[in
             else:
                 parts.append(CUT)
         # link_close, em/strong/s markers and images carry no prose of their own
-    text = SPACE_BEFORE_PUNCT.sub(lambda m: m.group(1).replace(CUT, ""), "".join(parts))
-    text = SPACE_RUN.sub(" ", text.replace(CUT, " "))
+    text = "".join(parts)
+    if CUT in text or ANCHOR in text:  # most inline runs hold no cut element: skip the regex passes
+        text = SPACE_BEFORE_PUNCT.sub(lambda m: m.group(1).replace(CUT, ""), text).replace(CUT, " ")
+    if "  " in text or "\t" in text:
+        text = SPACE_RUN.sub(" ", text)
     lines = [line.strip(" \t") for line in text.split("\n")]
     return "\n".join(line for line in lines if line.strip(ANCHOR)), anchor_seconds
 
@@ -195,7 +238,16 @@ class _Writer:
 
 def render_markdown(source: str) -> MarkdownText:
     """Render a Markdown body to plain text with its links, headings, anchors and attribution."""
+    if ANCHOR in source:
+        # A literal U+0001 in the source would pass for the anchor sentinel and leave the writer an anchor
+        # without its seconds (StopIteration); it becomes U+FFFD, as CommonMark does with U+0000 (CUT).
+        source = source.replace(ANCHOR, "\ufffd")
     tokens = markdown_parser().parse(source)
+    # Why: past maxNesting levels (quotes, or list items at two levels each: ten nested lists) markdown-it
+    # stops the block parse and silently drops the rest of the document; the caller decides what to do.
+    deepest = markdown_parser().options.maxNesting - 1
+    if any(t.level >= deepest and t.type in ("blockquote_open", "list_item_open") for t in tokens):
+        raise MarkdownTooDeep(f"Markdown nested more than {deepest} levels deep")
     writer = _Writer()
     links: list[str] = []
     headings: list[Heading] = []

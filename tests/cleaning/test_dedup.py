@@ -1,0 +1,188 @@
+"""Deduplication fingerprints: normalisation, exact keys, MinHash signatures and their stability."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.cleaning import dedup
+from pipeline.cleaning.dedup import (
+    EMPTY_VALUE,
+    NUM_PERM,
+    estimated_jaccard,
+    exact_key,
+    fingerprint,
+    minhash_signature,
+    normalise_for_dedup,
+    shingle_hashes,
+    shingle_jaccard,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+# Thirty-eight words in sentences of eight: 5-word shingles of random prose hardly ever repeat.
+VOCABULARY = (
+    "river harbour council budget school teacher station market bridge winter summer train library museum "
+    "garden festival weather storm village mayor report hospital doctor nurse street bakery farmer harvest "
+    "orchard ferry island lighthouse concert theatre painter gallery election vote"
+)
+WORDS = VOCABULARY.split()
+
+
+def prose(seed: int, n_words: int) -> str:
+    """A deterministic text of `n_words` words in sentences of eight."""
+    rng = random.Random(seed)
+    words = [rng.choice(WORDS) for _ in range(n_words)]
+    return " ".join(" ".join(words[i : i + 8]).capitalize() + "." for i in range(0, n_words, 8))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  Hello,\tWORLD!\n\n", "hello world"),
+        ("Größe und Café", "grosse und cafe"),  # casefold: ß -> ss; accents dropped after NFKD
+        ("naïve coöperation", "naive cooperation"),  # a mark inside a word does not split it
+        ("“Quoted” — text…", "quoted text"),
+        ("non\u00a0breaking\u2009spaces", "non breaking spaces"),
+        ("ﬁne ①", "fine 1"),  # compatibility forms
+        ("Price: 12.99 EUR", "price 12 99 eur"),  # digits are kept
+        ("snake_case stays", "snake_case stays"),
+        ("", ""),
+        (" ... ", ""),
+    ],
+)
+def test_normalise_for_dedup(text: str, expected: str) -> None:
+    assert normalise_for_dedup(text) == expected
+
+
+def test_exact_key_ignores_whitespace_case_and_punctuation() -> None:
+    text = prose(1, 80)
+    variants = [
+        text.upper(),
+        text.replace(" ", "  \n "),
+        text.replace(".", "!").replace(" ", "\u00a0", 10),
+        f"“{text}”\n",
+    ]
+    assert {exact_key(v) for v in variants} == {exact_key(text)}
+    assert exact_key(text + " extra") != exact_key(text)
+    assert exact_key("Chapter 1") != exact_key("Chapter 2")
+
+
+def test_exact_key_is_blake2b_of_the_normalised_text() -> None:
+    digest = hashlib.blake2b(b"hello world", digest_size=8).digest()
+    assert exact_key("Hello, World!") == int.from_bytes(digest, "little", signed=True)
+
+
+def test_signature_shape_and_type() -> None:
+    signature = minhash_signature(prose(2, 50))
+    assert signature.dtype == np.uint32
+    assert signature.shape == (NUM_PERM,)
+    assert minhash_signature(prose(2, 50), num_perm=64).shape == (64,)
+    # The first values do not depend on how many there are.
+    assert (minhash_signature(prose(2, 50), num_perm=64) == signature[:64]).all()
+
+
+def test_empty_and_short_texts() -> None:
+    assert (minhash_signature("") == EMPTY_VALUE).all()
+    assert (minhash_signature(" ,.; ") == EMPTY_VALUE).all()
+    short = minhash_signature("three short words")
+    assert not (short == EMPTY_VALUE).all()  # fewer words than a shingle: one shingle of them all
+    assert estimated_jaccard(short, minhash_signature("Three, SHORT words!")) == 1.0
+
+
+def test_shingle_key_does_not_depend_on_position() -> None:
+    first = shingle_hashes("x a b c d e")
+    second = shingle_hashes("a b c d e y")
+    assert first[1] == second[0]
+    assert len(set(shingle_hashes(prose(3, 200)).tolist())) > 150
+
+
+def test_near_duplicate_above_threshold_and_hard_negative_below() -> None:
+    text = prose(4, 240)
+    words = text.split(" ")
+    words[120] = "changed"
+    near = " ".join(words) + " Share on Facebook."
+    assert shingle_jaccard(text, near) >= 0.9
+    assert estimated_jaccard(minhash_signature(text), minhash_signature(near)) >= 0.8
+    # Same opening and closing template, different body: a hard negative.
+    template = prose(5, 160)
+    first, second = f"{template}\n{prose(6, 80)}", f"{template}\n{prose(7, 80)}"
+    assert 0.4 < shingle_jaccard(first, second) < 0.6
+    assert estimated_jaccard(minhash_signature(first), minhash_signature(second)) < 0.8
+
+
+def test_estimate_tracks_exact_jaccard() -> None:
+    base = prose(8, 400).split(" ")
+    for seed, changed in enumerate((0, 4, 10, 25, 60)):
+        rng = random.Random(seed)
+        words = list(base)
+        for index in rng.sample(range(len(words)), changed):
+            words[index] = f"w{index}"
+        edited = " ".join(words)
+        exact = shingle_jaccard(" ".join(base), edited)
+        estimate = estimated_jaccard(minhash_signature(" ".join(base)), minhash_signature(edited))
+        sigma = max((exact * (1 - exact) / NUM_PERM) ** 0.5, 0.01)
+        assert abs(estimate - exact) <= 4 * sigma, (changed, exact, estimate)
+
+
+def test_fingerprint_matches_the_separate_functions() -> None:
+    text = prose(9, 60)
+    found = fingerprint(text)
+    assert found.exact_key == exact_key(text)
+    assert (found.signature == minhash_signature(text)).all()
+
+
+def test_signature_does_not_depend_on_the_word_cache() -> None:
+    text = prose(10, 90)
+    warm = minhash_signature(text)
+    dedup._WORDS.clear()
+    assert (minhash_signature(text) == warm).all()
+
+
+def test_long_texts_bypass_the_word_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = prose(12, 90)
+    cached = minhash_signature(text)
+    monkeypatch.setattr(dedup, "_WORD_CACHE_LIMIT", 10)
+    dedup._WORDS.clear()
+    assert (minhash_signature(text) == cached).all()
+    assert len(dedup._WORDS) == 0
+
+
+def test_fingerprints_equal_across_processes() -> None:
+    texts = [prose(11, 70), "Größe und Café — “quoted”", "short"]
+    script = (
+        "import json, sys\n"
+        "from pipeline.cleaning.dedup import fingerprint\n"
+        "texts = json.loads(sys.stdin.read())\n"
+        "found = [fingerprint(text) for text in reversed(texts)]\n"
+        "print(json.dumps([[f.exact_key, f.signature.tolist()] for f in found]))\n"
+    )
+    outputs = []
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        done = subprocess.run(
+            [sys.executable, "-c", script],
+            input=json.dumps(texts),
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=REPO,
+            env=env,
+        )
+        outputs.append(json.loads(done.stdout)[::-1])
+    here = [[f.exact_key, f.signature.tolist()] for f in map(fingerprint, texts)]
+    assert outputs[0] == outputs[1] == here
+
+
+def test_invalid_parameters() -> None:
+    with pytest.raises(ValueError, match="num_perm"):
+        minhash_signature("a b c", num_perm=0)
+    with pytest.raises(ValueError, match="shingle"):
+        minhash_signature("a b c", shingle=0)
