@@ -30,6 +30,8 @@ DocumentFunction = Callable[[Row], Row]
 FailureRow = Callable[[Row, str], Row]
 
 DEFAULT_TIMEOUT_S = 60.0
+# How long a new worker may take to start (fork, imports) before its first document's time limit runs.
+STARTUP_S = 30.0
 
 
 def describe_error(exc: BaseException) -> str:
@@ -83,6 +85,7 @@ class _Slot:
     state: Any  # shared [index being worked on, since when (monotonic clock, shared by processes)]
     batch_id: int | None = None
     pending: set[int] = field(default_factory=set)  # indices given, not yet received as results
+    fresh: bool = True  # has not sent anything yet: it may still be starting up
 
     @property
     def current(self) -> int:
@@ -169,7 +172,9 @@ class LocalEngine:
     def _assign(self, slot: _Slot, batch_id: int, batch: _Batch, indices: list[int]) -> None:
         """Give a worker these rows of a batch."""
         slot.batch_id, slot.pending = batch_id, set(indices)
-        slot.state[0], slot.state[1] = indices[0], time.monotonic()
+        # A fresh worker's start-up (fork, unpickling the function, imports) is no document's fault: its
+        # first document's clock starts when the worker stamps it, or after STARTUP_S at the latest.
+        slot.state[0], slot.state[1] = indices[0], time.monotonic() + (STARTUP_S if slot.fresh else 0.0)
         rows = (
             batch.rows.take(pa.array(indices, type=pa.int64()))
             if len(indices) < batch.rows.num_rows
@@ -240,6 +245,7 @@ class LocalEngine:
         """Take every message the worker has sent."""
         while slot.batch_id is not None and slot.conn.poll():
             kind, batch_id, *payload = slot.conn.recv()
+            slot.fresh = False
             batch = in_flight[batch_id]
             if kind == "failed":
                 index, reason = payload
