@@ -85,7 +85,10 @@ SUB_STEPS: dict[str, list[tuple[str, str, str]]] = {
         ("pipeline.cleaning.curate", "remap_anchors", "  remap_anchors"),
         ("pipeline.datasets.steps", "segment_sections", "segment_sections"),
         ("pipeline.datasets.steps", "tag_languages", "tag_languages"),
+        ("pipeline.datasets.steps", "redact_document", "redact_document"),
         ("pipeline.datasets.steps", "section_rows", "section_rows"),
+        ("pipeline.datasets.steps", "quality_signals", "quality_signals"),
+        ("pipeline.datasets.steps", "fingerprint", "fingerprint (dedup)"),
         ("pipeline.datasets.steps", "clean_row", "clean_row"),
     ],
 }

@@ -144,6 +144,9 @@ def run_webcurate(corpus_dir: Path, out_dir: Path, workers: int = 2) -> dict[str
         output_dir=str(out_dir),
         work_dir=str(out_dir / "work"),
         workers=workers,
+        # Duplicates are still found (the work is timed) but stay in `documents`: datatrove's side has no
+        # deduplication step, so both sides keep the same documents.
+        keep_duplicates=True,
     )
     with dg.DagsterInstance.ephemeral(tempdir=str(out_dir / "dagster")) as instance:
         result = defs.resolve_job_def("curate_job").execute_in_process(

@@ -113,11 +113,17 @@ def clean_document(
     return CleanDocument(clean, removed, sum(s.char_end - s.char_start for s in removed), author_source)
 
 
+def _redacted_span(span: RemovedSpan) -> RemovedSpan:
+    """A removed span with its text redacted (the span itself when there is nothing to redact)."""
+    text, found = redact_pii(span.text)
+    return dataclasses.replace(span, text=text) if found else span
+
+
 def redact_document(cleaned: CleanDocument) -> tuple[CleanDocument, list[Redaction]]:
     """A clean document with e-mail addresses, phone numbers and IP addresses replaced by placeholders in
     its text, headings and removed spans; anchors follow the text. The redactions hold no values."""
     # Removed spans keep their offsets into the parsed body, but their text must not publish a value either.
-    removed = [dataclasses.replace(span, text=redact_pii(span.text)[0]) for span in cleaned.removed]
+    removed = [_redacted_span(span) for span in cleaned.removed]
     text, redactions = redact_pii(cleaned.doc.text)
     if not redactions:
         return dataclasses.replace(cleaned, removed=removed), []

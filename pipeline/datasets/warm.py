@@ -5,6 +5,12 @@ library, the Markdown parser, the built-in boilerplate rules compiled for every 
 Importing this module does that work; the Dagster process never imports it.
 """
 
+import contextlib
+
+import charset_normalizer  # noqa: F401 - the step code's libraries, which it may import only where used
+import ftfy  # noqa: F401
+import trafilatura  # noqa: F401
+
 from pipeline.cleaning import language
 from pipeline.cleaning.boilerplate import classify
 from pipeline.cleaning.formats.markdown import markdown_parser
@@ -12,6 +18,8 @@ from pipeline.datasets import steps
 
 __all__ = ["steps"]
 
-language.warm_up()
-markdown_parser()
-classify.warm_up()
+for _warm_up in (language.warm_up, markdown_parser, classify.warm_up):
+    # A failure here would stop the fork server, and every worker with it: left undone, it happens again
+    # in a worker, where it fails only the documents that need it, each with its reason recorded.
+    with contextlib.suppress(Exception):
+        _warm_up()

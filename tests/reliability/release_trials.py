@@ -26,6 +26,7 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipeline.datasets import versions
+from pipeline.datasets.release import RELEASE_TABLES
 from pipeline.datasets.schema import TableSchema, load_schema
 from pipeline.datasets.versions import (
     LATEST,
@@ -41,7 +42,7 @@ from pipeline.datasets.versions import (
 )
 from tests.conftest import REPO
 
-TABLES = ("documents", "sections", "removed")
+TABLES = RELEASE_TABLES
 # Small parts and row groups in the forked writers, so that one publish writes several part files and
 # a kill can land between parts and in the middle of one.
 CHILD_ROWS_PER_PART = 400
@@ -125,7 +126,10 @@ def make_tables(seed: int, n_docs: int, *, bad: bool = False) -> dict[str, pa.Ta
                 "line_end": 1,
             }
         )
-    rows = {"documents": documents, "sections": sections, "removed": removed}
+    redactions = [
+        {"doc_id": d["doc_id"], "type": "email", "char_start": 0, "char_end": 7} for d in documents[::5]
+    ]
+    rows = {"documents": documents, "sections": sections, "removed": removed, "redactions": redactions}
     return {name: pa.Table.from_pylist(rows[name], schema=SCHEMAS[name].arrow) for name in TABLES}
 
 

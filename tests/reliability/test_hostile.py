@@ -28,7 +28,9 @@ from tests.reliability.hostile import (
 )
 
 MEMORY_LIMIT_MB = 1024
-SETTINGS = {"workers": 2, "batch_size": 8}  # small batches: both workers get some of the files
+# Small batches: both workers get some of the files. Duplicates stay in `documents` (with duplicate_of):
+# the fixtures share their prose, and "curated" here means "in the documents table".
+SETTINGS = {"workers": 2, "batch_size": 8, "keep_duplicates": True}
 
 
 @dataclass
@@ -117,6 +119,20 @@ def test_nothing_is_listed_that_is_not_a_fixture(outcome: Outcome) -> None:
     assert listed == {fixture.source_path for fixture in outcome.hostile.fixtures}
 
 
+def test_the_duplicate_files_point_at_one_kept_copy(outcome: Outcome) -> None:
+    """The three byte-identical files stand for one kept document (one of them, or an earlier fixture
+    with the same text): every one is it or names it in duplicate_of."""
+    documents = pq.read_table(
+        outcome.release / "documents", columns=["source_path", "doc_id", "duplicate_of"]
+    )
+    rows = [r for r in documents.to_pylist() if r["source_path"].startswith("dup/")]
+    kept = {r["duplicate_of"] or r["doc_id"] for r in rows}
+    assert len(rows) == 3 and len(kept) == 1
+    assert sum(r["duplicate_of"] is not None for r in rows) >= 2
+    (canonical,) = kept
+    assert canonical in documents.column("doc_id").to_pylist()
+
+
 def test_counts_reconcile(outcome: Outcome) -> None:
     counts = outcome.manifest["counts"]
     assert counts["seen"] == counts["curated"] + counts["skipped"] == len(outcome.hostile.fixtures)
@@ -192,6 +208,7 @@ def test_a_document_that_hangs_an_extractor_is_cut_off_and_the_run_goes_on(tmp_p
         doc_timeout_s=TIMEOUT_S,
         workers=2,
         batch_size=2,
+        keep_duplicates=True,  # the towns share their prose: near duplicates of each other
     )
     report = run.report
     assert report["success"], report["failures"]
