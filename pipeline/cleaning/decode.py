@@ -7,10 +7,14 @@ import html
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import charset_normalizer
-import ftfy
-from ftfy.badness import is_bad
+if TYPE_CHECKING:
+    import ftfy
+
+# ftfy and charset-normalizer (~0.05 s to import) are imported where used: the Dagster process imports this
+# module but never decodes a file; the engine's fork server imports them for its workers (datasets/warm.py).
 
 
 class UndecodableError(ValueError):
@@ -53,25 +57,31 @@ BINARY_SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"wOFF", "woff font"),
 )
 
-# ftfy settings that repair encoding damage only: typography (curly quotes, dashes, full-width forms,
-# ligatures, emoji) is the author's choice and stays as written; HTML entities are handled separately.
-FTFY_CONFIG = ftfy.TextFixerConfig(
-    unescape_html=False,
-    remove_terminal_escapes=True,
-    fix_encoding=True,
-    restore_byte_a0=True,
-    replace_lossy_sequences=True,
-    decode_inconsistent_utf8=True,
-    fix_c1_controls=True,
-    fix_latin_ligatures=False,
-    fix_character_width=False,
-    uncurl_quotes=False,
-    fix_line_breaks=False,
-    fix_surrogates=True,
-    remove_control_chars=False,  # a control character may be intentional; binary is refused before this
-    normalization="NFC",
-    explain=False,
-)
+
+@lru_cache(maxsize=1)
+def ftfy_config() -> ftfy.TextFixerConfig:
+    """ftfy settings that repair encoding damage only: typography (curly quotes, dashes, full-width forms,
+    ligatures, emoji) is the author's choice and stays as written; HTML entities are handled separately."""
+    import ftfy
+
+    return ftfy.TextFixerConfig(
+        unescape_html=False,
+        remove_terminal_escapes=True,
+        fix_encoding=True,
+        restore_byte_a0=True,
+        replace_lossy_sequences=True,
+        decode_inconsistent_utf8=True,
+        fix_c1_controls=True,
+        fix_latin_ligatures=False,
+        fix_character_width=False,
+        uncurl_quotes=False,
+        fix_line_breaks=False,
+        fix_surrogates=True,
+        remove_control_chars=False,  # a control character may be intentional; binary is refused before this
+        normalization="NFC",
+        explain=False,
+    )
+
 
 # Share of C0 control characters (other than tab/newline/CR/FF) above which decoded "text" is really binary.
 MAX_CONTROL_SHARE = 0.05
@@ -101,6 +111,7 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 
 _CONTROLS = {code: None for code in range(32) if chr(code) not in "\t\n\r\f"}
+_CONTROL = re.compile("[" + "".join(map(chr, _CONTROLS)) + "]")
 
 
 def _control_share(text: str) -> float:
@@ -108,6 +119,8 @@ def _control_share(text: str) -> float:
     if not text:
         return 0.0
     sample = text[:65536]
+    if _CONTROL.search(sample) is None:  # the usual case: one scan in C, ~15x faster than the translate
+        return 0.0
     # Deleting the controls and comparing lengths counts them in C, not in a Python loop per character.
     return (len(sample) - len(sample.translate(_CONTROLS))) / len(sample)
 
@@ -142,6 +155,8 @@ def decode_bytes(data: bytes) -> Decoded:
             pass
     if b"\x00" in data[:65536]:
         raise UndecodableError("binary file (NUL bytes)")
+    import charset_normalizer
+
     best = charset_normalizer.from_bytes(data[:262144]).best()
     if best is None or best.encoding is None:
         raise UndecodableError("undetectable encoding")
@@ -202,7 +217,11 @@ AMBIGUOUS_NBSP = "Â\xa0"
 
 def could_be_mojibake(text: str) -> bool:
     """Cheap guard: ASCII cannot be mojibake, and ftfy's own badness test spots the usual sequences."""
-    if text.isascii() or not MOJIBAKE_HINT.search(text) or not is_bad(text):
+    if text.isascii() or not MOJIBAKE_HINT.search(text):
+        return False
+    from ftfy.badness import is_bad
+
+    if not is_bad(text):
         return False
     if AMBIGUOUS_NBSP not in text or text.count(AMBIGUOUS_NBSP) > 1:
         return True
@@ -213,7 +232,9 @@ def repair_mojibake(text: str, *, guard: bool = True) -> tuple[str, bool]:
     """Repair mojibake with ftfy behind the cheap guard; the flag says whether anything changed."""
     if guard and not could_be_mojibake(text):
         return _nfc(text), False
-    fixed = ftfy.fix_text(text, config=FTFY_CONFIG)
+    import ftfy
+
+    fixed = ftfy.fix_text(text, config=ftfy_config())
     return fixed, fixed != _nfc(text)
 
 

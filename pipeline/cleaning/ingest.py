@@ -35,7 +35,11 @@ def _read_regular(path: Path, max_bytes: int) -> bytes:
         if info.st_size > max_bytes:
             raise OSError(f"file too large ({info.st_size} bytes > {max_bytes})")
         with os.fdopen(fd, "rb", closefd=False) as handle:
-            data = handle.read(max_bytes + 1)
+            # Sized by fstat: read(max_bytes + 1) allocates a 64 MB buffer for every file. A file that grew
+            # since is read on to the same bound.
+            data = handle.read(info.st_size + 1)
+            if len(data) > info.st_size:
+                data += handle.read(max_bytes + 1 - len(data))
         if len(data) > max_bytes:
             raise OSError(f"file too large (> {max_bytes} bytes)")
         return data

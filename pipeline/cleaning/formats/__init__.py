@@ -30,6 +30,17 @@ MARKDOWN_SIGNALS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^[ \t]*[*+-][ \t]+\S.*\n[ \t]*[*+-][ \t]+\S", re.MULTILINE),  # bullet list
     re.compile(r"<(?:br|a|span|div|sup|img)\b[^>]*>", re.IGNORECASE),  # inline HTML in Markdown
 )
+# Text each signal cannot match without (any one of): a substring test is far cheaper than a regex scan.
+SIGNAL_NEEDS: tuple[tuple[str, ...], ...] = (
+    ("#",),
+    ("](",),
+    ("**", "__"),
+    ("[[",),
+    ("```",),
+    (">",),
+    ("\n",),
+    ("<",),
+)
 BLANK_RUN = re.compile(r"\n{3,}")
 # Why: no page has a paragraph of a million characters; a body line that long is a dump without line
 # breaks, minified code or an inlined blob, never prose. The line-wise steps after parsing (repeated-line
@@ -44,8 +55,8 @@ MAX_TITLE_WORDS = 24
 def looks_like_markdown(text: str) -> bool:
     """True when at least two kinds of Markdown-only markup appear in the text."""
     hits = 0
-    for pattern in MARKDOWN_SIGNALS:
-        if pattern.search(text):
+    for pattern, needs in zip(MARKDOWN_SIGNALS, SIGNAL_NEEDS, strict=True):
+        if any(need in text for need in needs) and pattern.search(text):
             hits += 1
             if hits >= 2:
                 return True
