@@ -61,6 +61,7 @@ from typing import Any
 import yaml
 
 from pipeline.cleaning.boilerplate.rules import STOP_WORDS
+from pipeline.cleaning.settings_file import SettingsFileError, read_settings_text
 
 RULE_PREFIX = "quality_"  # removed.rule of a document removed by a threshold: quality_min_word_count
 RULE_GROUP = "quality"  # removed.rule_group of those rows
@@ -407,29 +408,14 @@ def failed_thresholds(signals: QualitySignals, thresholds: QualityThresholds) ->
     return failed
 
 
-class ThresholdsFileError(ValueError):
+class ThresholdsFileError(SettingsFileError):
     """A quality settings file that cannot be used; the message names the file and the line."""
-
-    def __init__(self, source: str, line: int | None, problem: str) -> None:
-        """Record where the problem is and build the message `file:line: problem`."""
-        self.source = source
-        self.line = line
-        self.problem = problem
-        where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {problem}")
 
 
 def load_thresholds(path: str | Path) -> QualityThresholds:
     """Read a quality settings file (UTF-8 YAML, `min_<signal>`/`max_<signal>` keys)."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ThresholdsFileError(str(p), None, f"cannot read the file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        line = p.read_bytes()[: exc.start].count(b"\n") + 1
-        raise ThresholdsFileError(str(p), line, "the file is not UTF-8") from exc
-    return parse_thresholds(text, source=str(p))
+    return parse_thresholds(read_settings_text(p, ThresholdsFileError, "the file"), source=str(p))
 
 
 def parse_thresholds(text: str, *, source: str = "<quality>") -> QualityThresholds:

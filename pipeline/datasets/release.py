@@ -11,7 +11,14 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.cleaning.quality import RULE_GROUP, RULE_PREFIX, QualityThresholds, card_section
+from pipeline.cleaning.quality import (
+    RULE_GROUP,
+    SIGNAL_NAMES,
+    QualitySignals,
+    QualityThresholds,
+    card_section,
+    failed_thresholds,
+)
 from pipeline.datasets.dedup import DECISIONS_SCHEMA, EXACT_RULE, NEAR_RULE
 from pipeline.datasets.schema import TableSchema
 
@@ -50,13 +57,13 @@ class ReleasePolicy:
 
 
 def _failed_thresholds(documents: pa.Table, thresholds: QualityThresholds) -> list[tuple[str, pa.Array]]:
-    """(rule, mask) per threshold in force: which documents fall outside it (a null signal never does)."""
-    failed = []
-    for key, bound in thresholds.in_force().items():
-        side, signal = key.split("_", 1)
-        outside = (pc.less if side == "min" else pc.greater)(documents.column(signal), bound)
-        failed.append((RULE_PREFIX + key, pc.fill_null(outside, False)))
-    return failed
+    """(rule, mask) per threshold some document fails (a null signal fails none)."""
+    if not thresholds.active:
+        return []
+    rows = documents.select(list(SIGNAL_NAMES)).to_pylist()
+    failures = [set(failed_thresholds(QualitySignals(**row), thresholds)) for row in rows]
+    rules = sorted(set().union(*failures))
+    return [(rule, pa.array([rule in failed for failed in failures], pa.bool_())) for rule in rules]
 
 
 def _whole_document_rows(documents: pa.Table, mask: pa.Array, rules: pa.Array, group: str) -> pa.Table:

@@ -8,7 +8,7 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from pipeline.cleaning.quality import QualityThresholds
+from pipeline.cleaning.quality import SIGNAL_NAMES, QualityThresholds
 from pipeline.datasets.dedup import DECISIONS_SCHEMA
 from pipeline.datasets.release import RELEASE_TABLES, ReleasePolicy, release_chunk
 from pipeline.datasets.schema import TableSchema, load_schema, validate
@@ -39,6 +39,7 @@ def curated(rows: list[dict[str, Any]]) -> pa.Table:
             "skip_reason": None,
             "text": row["text"],
             "n_chars": len(row["text"]),
+            **dict.fromkeys(SIGNAL_NAMES),
             "word_count": len(row["text"].split()),
             "removed": [SPAN],
             "sections": [{"section_index": 0, "text": row["text"]}],

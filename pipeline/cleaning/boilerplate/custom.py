@@ -37,6 +37,7 @@ import yaml
 
 from pipeline.cleaning.boilerplate.classify import compile_rule, default_rules
 from pipeline.cleaning.boilerplate.rules import KINDS, Rule, RuleKind, RuleSet
+from pipeline.cleaning.settings_file import SettingsFileError, read_settings_text
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _RULE_KEYS = frozenset(
@@ -59,29 +60,14 @@ _TRUE = frozenset({"true", "yes", "on"})
 _FALSE = frozenset({"false", "no", "off"})
 
 
-class RulesFileError(ValueError):
+class RulesFileError(SettingsFileError):
     """A rules file that cannot be used; the message names the file and the line."""
-
-    def __init__(self, source: str, line: int | None, problem: str) -> None:
-        """Record where the problem is and build the message `file:line: problem`."""
-        self.source = source
-        self.line = line
-        self.problem = problem
-        where = f"{source}:{line}" if line is not None else source
-        super().__init__(f"{where}: {problem}")
 
 
 def load_rules_file(path: str | Path) -> RuleSet:
     """Load a user rules file and merge it over the built-in rules."""
     p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RulesFileError(str(p), None, f"cannot read the rules file: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        line = p.read_bytes()[: exc.start].count(b"\n") + 1
-        raise RulesFileError(str(p), line, "the rules file is not UTF-8") from exc
-    return parse_rules(text, source=str(p))
+    return parse_rules(read_settings_text(p, RulesFileError, "the rules file"), source=str(p))
 
 
 def parse_rules(text: str, *, source: str = "<rules>", base: RuleSet | None = None) -> RuleSet:
