@@ -61,7 +61,7 @@ from typing import Any
 import yaml
 
 from pipeline.cleaning.boilerplate.rules import STOP_WORDS
-from pipeline.cleaning.settings_file import SettingsFileError, read_settings_text
+from pipeline.cleaning.settings_file import SettingsFileError, compose_settings_yaml, read_settings_text
 
 RULE_PREFIX = "quality_"  # removed.rule of a document removed by a threshold: quality_min_word_count
 RULE_GROUP = "quality"  # removed.rule_group of those rows
@@ -420,14 +420,7 @@ def load_thresholds(path: str | Path) -> QualityThresholds:
 
 def parse_thresholds(text: str, *, source: str = "<quality>") -> QualityThresholds:
     """Parse quality settings YAML; any problem raises ThresholdsFileError naming the line."""
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise ThresholdsFileError(source, line, f"invalid YAML: {exc.problem or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise ThresholdsFileError(source, None, f"invalid YAML: {exc}") from exc
+    root = compose_settings_yaml(text, source, ThresholdsFileError)
     if root is None:
         return QualityThresholds()  # an empty file sets no bound
     if not isinstance(root, yaml.MappingNode):

@@ -37,7 +37,7 @@ import yaml
 
 from pipeline.cleaning.boilerplate.classify import compile_rule, default_rules
 from pipeline.cleaning.boilerplate.rules import KINDS, Rule, RuleKind, RuleSet
-from pipeline.cleaning.settings_file import SettingsFileError, read_settings_text
+from pipeline.cleaning.settings_file import SettingsFileError, compose_settings_yaml, read_settings_text
 
 _NAME = re.compile(r"^[a-z0-9_]+$")
 _RULE_KEYS = frozenset(
@@ -73,14 +73,7 @@ def load_rules_file(path: str | Path) -> RuleSet:
 def parse_rules(text: str, *, source: str = "<rules>", base: RuleSet | None = None) -> RuleSet:
     """Parse rules YAML text and merge it over `base` (the built-ins by default)."""
     base = base if base is not None else default_rules()
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
-        raise RulesFileError(source, line, f"invalid YAML: {exc.problem or exc}") from exc
-    except yaml.YAMLError as exc:
-        raise RulesFileError(source, None, f"invalid YAML: {exc}") from exc
+    root = compose_settings_yaml(text, source, RulesFileError)
     if root is None:
         return base  # an empty file adds nothing
     if not isinstance(root, yaml.MappingNode):
