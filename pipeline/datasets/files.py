@@ -1,14 +1,29 @@
-"""Stage files: Parquet written batch by batch and renamed into place, read back batch by batch."""
+"""Stage files: Parquet written batch by batch and renamed into place, read back batch by batch.
+
+A per-document stage (parsed and curated documents, sections, language tags) is a folder of part files
+plus `parts.json`, the ordered list of its parts. Parts are cut where the documents' paths say (see
+`part_ends`), not by position, and named by a digest of what they were made from; so a run that changes
+one file rewrites that file's part and keeps every other part file as it is, unread.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
-from collections.abc import Iterator, Sequence
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+PARTS_FILE = "parts.json"
+# Mean documents per part: one edited file rewrites about this many rows of each per-document stage.
+PART_ROWS = 1_000
+EMPTY_PART = "empty.parquet"
 
 
 class StageFileMissing(FileNotFoundError):
@@ -50,20 +65,110 @@ class AtomicParquetWriter:
             self._temporary.unlink(missing_ok=True)
 
 
+def part_ends(paths: Sequence[str], target: int = PART_ROWS) -> list[int]:
+    """Where the parts of documents in this order end: after a path whose crc32 is 0 modulo `target`
+    (once the part has a quarter of that), or at four times `target` rows.
+
+    The cuts depend on the paths around them only, so adding, removing or editing a file moves at most
+    the cuts of its own part and leaves every other part as it was (content-defined chunking).
+    """
+    ends: list[int] = []
+    start = 0
+    for index, path in enumerate(paths):
+        size = index + 1 - start
+        cut = zlib.crc32(path.encode("utf-8", "surrogateescape")) % target == 0
+        if (cut and size >= target // 4) or size >= 4 * target:
+            ends.append(index + 1)
+            start = index + 1
+    if start < len(paths):
+        ends.append(len(paths))
+    return ends
+
+
+def read_parts(path: Path) -> list[dict[str, Any]]:
+    """The parts of a parted stage in order (name, rows and what the writer recorded); [] if none."""
+    try:
+        return list(json.loads((path / PARTS_FILE).read_text(encoding="utf-8"))["parts"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+
+
+class PartedStageWriter:
+    """Writes a parted stage: keeps parts of the previous run, writes new ones, then lists them all in
+    parts.json (renamed into place, the commit point) and removes the part files it no longer lists."""
+
+    def __init__(self, path: Path, schema: pa.Schema) -> None:
+        self.path = path
+        self.schema = schema
+        self.parts: list[dict[str, Any]] = []
+        if path.is_file():  # a single-file stage of an older webcurate: no cache, replaced by the folder
+            path.unlink()
+        path.mkdir(parents=True, exist_ok=True)
+        self.previous = {part["name"]: part for part in read_parts(path)}
+
+    def has(self, name: str) -> bool:
+        """Whether the previous run wrote part `name` (same inputs, same code, same schema)."""
+        return name in self.previous and (self.path / name).is_file()
+
+    def keep(self, name: str) -> None:
+        """List a part of the previous run as the next part."""
+        self.parts.append(self.previous[name])
+
+    def write(
+        self, name: str, tables: Sequence[pa.Table | pa.RecordBatch], info: Mapping[str, Any] | None = None
+    ) -> None:
+        """Write part `name` (one row group per table) and list it as the next part."""
+        with AtomicParquetWriter(self.path / name, self.schema) as writer:
+            for table in tables:
+                writer.write(table)
+        self.parts.append({"name": name, "rows": writer.rows, **(info or {})})
+
+    def commit(self) -> None:
+        """Make the listed parts the stage's content, then remove every other part file."""
+        if not self.parts:  # no documents: one empty part keeps the schema on disk for readers
+            self.write(EMPTY_PART, [])
+        temporary = self.path / f".{PARTS_FILE}.{os.getpid()}-{os.urandom(4).hex()}.tmp"
+        temporary.write_text(json.dumps({"parts": self.parts}), encoding="utf-8")
+        os.replace(temporary, self.path / PARTS_FILE)
+        listed = {part["name"] for part in self.parts}
+        for stale in self.path.glob("*.parquet"):
+            if stale.name not in listed:
+                stale.unlink(missing_ok=True)
+
+
+def stage_files(path: Path) -> list[Path]:
+    """The Parquet files of a stage in order: the file itself, or a parted stage's parts."""
+    if path.is_file():
+        return [path]
+    if (path / PARTS_FILE).is_file():
+        return [path / part["name"] for part in read_parts(path)]
+    raise StageFileMissing(f"{path} is missing: materialize its upstream asset first")
+
+
+def stage_digest(path: Path) -> str:
+    """A digest of a parted stage's parts in order: equal digests mean equal content (parts are named by
+    what they were made from)."""
+    names = "\n".join(part["name"] for part in read_parts(path))
+    return hashlib.sha256(names.encode()).hexdigest()
+
+
 def read_batches(
     path: Path, columns: Sequence[str] | None = None, batch_size: int = 1_000
 ) -> Iterator[pa.RecordBatch]:
-    """The rows of a stage file in batches of at most `batch_size`."""
-    yield from _open(path).iter_batches(batch_size=batch_size, columns=list(columns) if columns else None)
+    """The rows of a stage in batches of at most `batch_size` (a batch never spans two part files)."""
+    for file in stage_files(path):
+        yield from pq.ParquetFile(file).iter_batches(
+            batch_size=batch_size, columns=list(columns) if columns else None
+        )
+
+
+def read_stage(path: Path, columns: Sequence[str] | None = None) -> pa.Table:
+    """A whole stage as one table (for small stages and tests)."""
+    files = stage_files(path)
+    tables = [pq.ParquetFile(file).read(columns=list(columns) if columns else None) for file in files]
+    return pa.concat_tables(tables)
 
 
 def count_rows(path: Path) -> int:
-    """Number of rows of a stage file."""
-    return int(_open(path).metadata.num_rows)
-
-
-def _open(path: Path) -> pq.ParquetFile:
-    """A stage file, or StageFileMissing naming what to materialize."""
-    if not path.is_file():
-        raise StageFileMissing(f"{path} is missing: materialize its upstream asset first")
-    return pq.ParquetFile(path)
+    """Number of rows of a stage."""
+    return sum(int(pq.ParquetFile(file).metadata.num_rows) for file in stage_files(path))

@@ -6,13 +6,15 @@ Memory is bounded by the batch size: no stage holds the corpus, only counters an
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +27,16 @@ from pipeline.cleaning.boilerplate.repeated import count_hashes, line_hash, norm
 from pipeline.cleaning.ingest import scan_seeds
 from pipeline.datasets.dedup import DECISIONS_SCHEMA, EXACT_RULE, NEAR_RULE, DedupStats, find_duplicates
 from pipeline.datasets.evolution import EvolutionResult, check_evolution, drift, release_schemas
-from pipeline.datasets.files import AtomicParquetWriter, read_batches
+from pipeline.datasets.files import (
+    PART_ROWS,
+    AtomicParquetWriter,
+    PartedStageWriter,
+    part_ends,
+    read_batches,
+    read_stage,
+    stage_digest,
+    stage_files,
+)
 from pipeline.datasets.release import RELEASE_TABLES, ReleasePolicy, flatten_items, release_chunk
 from pipeline.datasets.schema import TableSchema
 from pipeline.datasets.steps import (
@@ -109,18 +120,23 @@ class StageStats:
         """The counts tallied under `name` (empty if none)."""
         return dict(self.tallies.get(name, {}))
 
-    def to_json(self, digest: str) -> str:
-        """The counts as JSON, tied to the digest of the keys they were counted over."""
-        fields = {"rows": self.rows, "skipped": self.skipped, "tallies": self.tallies, "totals": self.totals}
-        return json.dumps({"keys_digest": digest, **fields})
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as plain data (kept with a part, so that reusing the part reuses its counts)."""
+        return {"rows": self.rows, "skipped": self.skipped, "tallies": self.tallies, "totals": self.totals}
 
     @classmethod
-    def from_json(cls, text: str) -> tuple[str, StageStats]:
-        """(keys digest, counts) back from to_json's text."""
-        data = json.loads(text)
+    def from_dict(cls, data: Mapping[str, Any]) -> StageStats:
+        """Counts back from as_dict's data."""
         tallies = {name: Counter(counts) for name, counts in data["tallies"].items()}
-        stats = cls(data["rows"], CacheStats(), data["skipped"], tallies, Counter(data["totals"]))
-        return data["keys_digest"], stats
+        return cls(data["rows"], CacheStats(), list(data["skipped"]), tallies, Counter(data["totals"]))
+
+    def merge(self, other: StageStats) -> None:
+        """Add another part's counts."""
+        self.rows += other.rows
+        self.skipped.extend(other.skipped)
+        for name, counter in other.tallies.items():
+            self.tallies.setdefault(name, Counter()).update(counter)
+        self.totals.update(other.totals)
 
     def observe(self, batch: pa.RecordBatch) -> None:
         """Count a batch's rows and list its skipped entries."""
@@ -167,7 +183,7 @@ def ingest(
 def _known_files(inventory: Path) -> dict[str, tuple[str, str]]:
     """Source path -> (stat key, sha256) of the readable files of a previous inventory (empty if none)."""
     try:
-        table = pq.read_table(inventory, columns=["source_path", "stat_key", "sha256", "skip_reason"])
+        table = pq.ParquetFile(inventory).read(columns=["source_path", "stat_key", "sha256", "skip_reason"])
     except (OSError, pa.ArrowException):
         return {}
     table = table.filter(pc.is_null(table.column("skip_reason")))
@@ -176,82 +192,158 @@ def _known_files(inventory: Path) -> dict[str, tuple[str, str]]:
 
 
 def keys_digest(keys: Sequence[str], paths: Sequence[str]) -> str:
-    """A digest of a stage's cache keys and source paths, in order: equal means equal output."""
+    """A digest of cache keys and source paths, in order: equal means equal output."""
     digest = hashlib.sha256()
     for key, path in zip(keys, paths, strict=True):
         digest.update(f"{key}\0{path}\n".encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
 
 
-def _stats_path(out: Path) -> Path:
-    """The side file holding a stage file's counts."""
-    return out.with_name(out.name + ".stats.json")
+@dataclass(eq=False)
+class _Part:
+    """One part of a per-document stage: its inputs' cache keys and paths, and where its input is."""
+
+    keys: list[str]
+    paths: list[str]
+    source: Path | None = None  # the upstream part file it is made from (None: cut from a stream)
+
+    def name(self, schema: pa.Schema) -> str:
+        """The part's file name: a digest of its inputs' keys and paths and of the output schema."""
+        digest = hashlib.sha256(schema.serialize().to_pybytes())
+        digest.update(keys_digest(self.keys, self.paths).encode())
+        return digest.hexdigest()[:32] + ".parquet"
 
 
-def _unchanged(out: Path, digest: str, also: Sequence[Path] = ()) -> StageStats | None:
-    """The previous run's counts when its output has exactly these keys and paths (nothing to redo)."""
-    try:
-        recorded, stats = StageStats.from_json(_stats_path(out).read_text(encoding="utf-8"))
-        if recorded != digest or not all(path.is_file() for path in also):
-            return None
-        # The side file is written after the stage file; check the stage file itself too.
-        table = pq.read_table(out, columns=[KEY_COLUMN, "source_path"])
-    except (OSError, ValueError, KeyError, pa.ArrowException):
-        return None
-    columns = table.to_pydict()
-    if keys_digest(columns[KEY_COLUMN], columns["source_path"]) != digest:
-        return None
-    stats.cache.reused = stats.rows
-    return stats
+# The input batches of the given parts, in order, each with the part it belongs to.
+PartInputs = Callable[[list[_Part]], Iterator[tuple[_Part, pa.RecordBatch]]]
+# What a stage does with each output batch besides writing it: tally it into the part's counts and
+# return the rows of its further outputs (a curated batch's sections and language tags).
+OnBatch = Callable[[pa.RecordBatch, StageStats], Sequence[pa.Table]]
 
 
-def _run_step(
+def _run_parts(
     stage: str,
-    batches: Iterable[pa.RecordBatch],
-    keys: list[str],
-    digest: str,
-    out: Path,
-    out_schema: pa.Schema,
+    parts: list[_Part],
+    inputs: PartInputs,
+    outs: Sequence[PartedStageWriter],
     fn: Callable[[dict[str, Any]], dict[str, Any]],
     engine: EngineSpec,
     log: Log,
-    on_batch: Callable[[pa.RecordBatch, StageStats], None],
+    on_batch: OnBatch,
 ) -> StageStats:
-    """Run a step over batches into `out`, with the previous `out` as cache; `on_batch` sees each output.
+    """Run a step part by part into `outs` (the step's own output first, then those derived from it).
 
-    `keys` are the inputs' cache keys in order (computed up front, to tell an unchanged stage)."""
+    A part whose files all exist is kept as it is, with the counts recorded for it: nothing is read or
+    written. The other parts go to the engine in one stream (so the workers never wait between parts);
+    their rows are found in the previous part files by cache key where possible, and each part is
+    written whole once its last batch is back (memory is bounded by the part size).
+    """
+    main = outs[0]
+    names = [part.name(main.schema) for part in parts]
+    todo = [
+        part
+        for part, name in zip(parts, names, strict=True)
+        if not all(out.has(name) for out in outs) or "stats" not in main.previous[name]
+    ]
     stats = StageStats()
-    schema = with_cache_key(out_schema)
-    cache = ResultCache(out, schema)
-    progress = Progress(stage, len(keys), log)
-    compute = partial(engine.build(fn, skipped_as).map, schema=out_schema)
-    remaining = iter(keys)
-
-    def keys_of(batch: pa.RecordBatch) -> list[str]:
-        """The next batch's share of the precomputed keys."""
-        return [next(remaining) for _ in range(batch.num_rows)]
-
-    with AtomicParquetWriter(out, schema) as writer:
-        for batch in map_incremental(batches, keys_of, cache, compute, stats.cache):
-            writer.write(batch)
-            stats.observe(batch)
-            on_batch(batch, stats)
-            progress.advance(batch.num_rows, f" ({stats.cache.reused:,} reused)")
-    _stats_path(out).write_text(stats.to_json(digest), encoding="utf-8")
+    progress = Progress(stage, sum(len(part.keys) for part in parts), log)
+    outputs = _compute_parts(todo, inputs, main, fn, engine, stats.cache)
+    computed = set(todo)
+    for part, name in zip(parts, names, strict=True):
+        if part in computed:
+            counts = StageStats()
+            tables: list[list[pa.Table]] = [[] for _ in outs]
+            for batch in next(outputs):
+                counts.observe(batch)
+                for bucket, table in zip(tables, [batch, *on_batch(batch, counts)], strict=True):
+                    bucket.append(table)
+                progress.advance(batch.num_rows, f" ({stats.cache.reused:,} reused)")
+            main.write(name, tables[0], {"stats": counts.as_dict()})
+            for out, bucket in zip(outs[1:], tables[1:], strict=True):
+                out.write(name, bucket)
+        else:
+            counts = StageStats.from_dict(main.previous[name]["stats"])
+            for out in outs:
+                out.keep(name)
+            stats.cache.reused += counts.rows
+            progress.advance(counts.rows, f" ({stats.cache.reused:,} reused)")
+        stats.merge(counts)
+    for out in outs:
+        out.commit()
     stats.seconds = progress.finish(f": {stats.cache.computed:,} computed, {stats.cache.reused:,} reused")
     return stats
 
 
-def _all_keys(
-    batches: Iterable[pa.RecordBatch], keys_of: Callable[[pa.RecordBatch], list[str]]
-) -> tuple[list[str], str]:
-    """Every input's cache key in order, and the digest of keys and paths."""
-    keys: list[str] = []
-    paths: list[str] = []
-    for batch in batches:
-        keys.extend(keys_of(batch))
-        paths.extend(batch.column("source_path").to_pylist())
-    return keys, keys_digest(keys, paths)
+def _compute_parts(
+    todo: list[_Part],
+    inputs: PartInputs,
+    main: PartedStageWriter,
+    fn: Callable[[dict[str, Any]], dict[str, Any]],
+    engine: EngineSpec,
+    cache_stats: CacheStats,
+) -> Iterator[list[pa.RecordBatch]]:
+    """The output batches of each todo part in turn (with cache keys), computed in one engine stream."""
+    if not todo:
+        return
+    owners: deque[tuple[_Part, bool]] = deque()  # each input batch in flight: its part, last of it?
+    keys: deque[list[str]] = deque()  # each input batch's cache keys, for map_incremental
+
+    def noted() -> Iterator[pa.RecordBatch]:
+        """The todo parts' input batches, noting each one's part, keys and whether it ends its part."""
+        held: tuple[_Part, pa.RecordBatch] | None = None
+        done = 0
+        for item in chain(inputs(todo), [None]):
+            if held is not None:
+                part, batch = held
+                last = item is None or item[0] is not part
+                keys.append(part.keys[done : done + batch.num_rows])
+                owners.append((part, last))
+                done = 0 if last else done + batch.num_rows
+                yield batch
+            held = item
+
+    cache = ResultCache([main.path / name for name in main.previous], main.schema)
+    out_schema = pa.schema([field for field in main.schema if field.name != KEY_COLUMN])
+    compute = partial(engine.build(fn, skipped_as).map, schema=out_schema)
+    stream = map_incremental(noted(), lambda _batch: keys.popleft(), cache, compute, cache_stats)
+    batches: list[pa.RecordBatch] = []
+    for batch in stream:
+        _part, last = owners.popleft()
+        batches.append(batch)
+        if last:
+            yield batches
+            batches = []
+
+
+def _cut(
+    batches: Iterable[pa.RecordBatch], parts: list[_Part], wanted: list[_Part], size: int
+) -> Iterator[tuple[_Part, pa.RecordBatch]]:
+    """The rows of the wanted parts in batches of at most `size`, cut from a stream of every part's rows."""
+    keep = set(wanted)
+    stream = iter(batches)
+    rest = pa.table({})
+    for part in parts:
+        pieces = []
+        need = len(part.keys)
+        while need:
+            if not rest.num_rows:
+                rest = pa.Table.from_batches([next(stream)])
+            pieces.append(rest.slice(0, need))
+            need -= pieces[-1].num_rows
+            rest = rest.slice(pieces[-1].num_rows)
+        if part in keep:
+            for batch in pa.concat_tables(pieces).combine_chunks().to_batches(max_chunksize=size):
+                yield part, batch
+
+
+def _cut_parts(keys: list[str], paths: list[str], target: int) -> list[_Part]:
+    """Documents in order as content-defined parts of about `target` documents (see files.part_ends)."""
+    parts = []
+    start = 0
+    for end in part_ends(paths, target):
+        parts.append(_Part(keys[start:end], paths[start:end]))
+        start = end
+    return parts
 
 
 def parse(
@@ -261,33 +353,33 @@ def parse(
     seeds: SeedsConfig,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
+    part_rows: int = PART_ROWS,
     log: Log = _quiet,
 ) -> StageStats:
-    """Read, decode and parse every listed file into `out`, reusing the rows of unchanged files."""
+    """Read, decode and parse every listed file into `out`, reusing the parts and rows of unchanged files.
 
-    def tally(batch: pa.RecordBatch, stats: StageStats) -> None:
+    The parts (about `part_rows` documents each, cut where the paths say) are those of every later
+    per-document stage too."""
+    keys: list[str] = []
+    paths: list[str] = []
+    for batch in read_batches(raw, columns=["source_path", "sha256", "skip_reason"], batch_size=50_000):
+        keys.extend(parse_keys(batch))
+        paths.extend(batch.column("source_path").to_pylist())
+    parts = _cut_parts(keys, paths, part_rows)
+
+    def inputs(todo: list[_Part]) -> Iterator[tuple[_Part, pa.RecordBatch]]:
+        """The raw rows of the parts to parse."""
+        return _cut(read_batches(raw, batch_size=batch_size), parts, todo, batch_size)
+
+    def tally(batch: pa.RecordBatch, stats: StageStats) -> list[pa.Table]:
         """Formats, encodings and repairs of a batch."""
         stats.tally("format", batch.column("format"))
         stats.tally("encoding", batch.column("encoding"))
         stats.tally("repairs", pc.list_flatten(batch.column("repairs")))
+        return []
 
-    keys, digest = _all_keys(read_batches(raw, columns=["source_path", "sha256", "skip_reason"]), parse_keys)
-    previous = _unchanged(out, digest)
-    if previous is not None:
-        log(f"parse: all {previous.rows:,} documents unchanged since the last run; nothing to do")
-        return previous
-    return _run_step(
-        "parse",
-        read_batches(raw, batch_size=batch_size),
-        keys,
-        digest,
-        out,
-        PARSED_STEP_SCHEMA,
-        partial(parse_step, seeds),
-        engine,
-        log,
-        tally,
-    )
+    writer = PartedStageWriter(out, with_cache_key(PARSED_STEP_SCHEMA))
+    return _run_parts("parse", parts, inputs, [writer], partial(parse_step, seeds), engine, log, tally)
 
 
 @dataclass
@@ -305,7 +397,14 @@ REPEATED_SCHEMA = pa.schema(
 
 
 def find_repeated(parsed: Path, out: Path, *, min_docs: int, min_share: float) -> Repeated:
-    """Count every document's distinct line hashes and keep those the corpus repeats (CCNet's signal)."""
+    """Count every document's distinct line hashes and keep those the corpus repeats (CCNet's signal).
+
+    Nothing is counted when the parsed documents and the thresholds are those `out` was made from."""
+    inputs = _inputs_key(stage_digest(parsed), min_docs, min_share)
+    recorded = _recorded(out, inputs)
+    if recorded is not None:
+        lines = read_stage(out).to_pylist()
+        return Repeated(recorded["documents"], recorded["threshold"], lines)
     arrays: list[np.ndarray] = []
     documents = 0
     for batch in read_batches(parsed, columns=["line_hashes", "skip_reason"], batch_size=10_000):
@@ -323,7 +422,32 @@ def find_repeated(parsed: Path, out: Path, *, min_docs: int, min_share: float) -
     )
     with AtomicParquetWriter(out, REPEATED_SCHEMA) as writer:
         writer.write(pa.Table.from_pylist(lines, schema=REPEATED_SCHEMA))
+    _record(out, inputs, {"documents": documents, "threshold": threshold})
     return Repeated(documents, threshold, lines)
+
+
+def _inputs_key(*parts: object) -> str:
+    """A digest of what a whole-corpus stage is made from."""
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _record_path(out: Path) -> Path:
+    """The side file naming what a whole-corpus stage file was made from, with its counts."""
+    return out.with_name(out.name + ".inputs.json")
+
+
+def _recorded(out: Path, inputs: str) -> dict[str, Any] | None:
+    """The counts recorded with `out` when it was made from `inputs` (None: make it again)."""
+    try:
+        record = json.loads(_record_path(out).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return dict(record["counts"]) if record.get("inputs") == inputs and out.is_file() else None
+
+
+def _record(out: Path, inputs: str, counts: Mapping[str, Any]) -> None:
+    """Record what `out` (just written) was made from, and its counts."""
+    _record_path(out).write_text(json.dumps({"inputs": inputs, "counts": counts}), encoding="utf-8")
 
 
 def _lines_of(parsed: Path, wanted: set[int]) -> dict[int, str]:
@@ -382,54 +506,44 @@ def curate(
     log: Log = _quiet,
 ) -> StageStats:
     """Remove boilerplate, segment and tag every parsed document; write the documents (the next run's
-    cache), their sections and their language tags."""
+    cache), their sections and their language tags, part for part as the parsed documents are."""
     selected = next(read_batches(repeated, columns=["line_hash"], batch_size=1 << 30), None)
     selected_hashes = selected.column(0) if selected is not None else pa.array([], type=pa.int64())
     curate_key = partial(curate_keys, config_digest=config.digest())
-    keys, digest = _all_keys(
-        (
-            _with_repeated(b, selected_hashes)
-            for b in read_batches(parsed, columns=["source_path", "cache_key", "line_hashes"])
-        ),
-        curate_key,
-    )
-    previous = _unchanged(outs.documents, digest, also=(outs.sections, outs.languages))
-    if previous is not None:
-        log(f"curate: all {previous.rows:,} documents unchanged since the last run; nothing to do")
-        return previous
-    inputs = (_with_repeated(b, selected_hashes) for b in read_batches(parsed, batch_size=batch_size))
-    with (
-        AtomicParquetWriter(outs.sections, SECTIONS_SCHEMA) as sections,
-        AtomicParquetWriter(outs.languages, LANGUAGE_SCHEMA) as languages,
-    ):
+    parts = []
+    for file in stage_files(parsed):
+        table = pq.ParquetFile(file).read(columns=["source_path", "cache_key", "line_hashes"])
+        keys = [k for b in table.to_batches() for k in curate_key(_with_repeated(b, selected_hashes))]
+        if keys:
+            parts.append(_Part(keys, table.column("source_path").to_pylist(), source=file))
 
-        def split(batch: pa.RecordBatch, stats: StageStats) -> None:
-            """Write a batch's sections and language tags, and tally its languages and removals."""
-            section_rows, language_rows = _section_and_language_tables(batch)
-            sections.write(section_rows)
-            languages.write(language_rows)
-            documents = batch.filter(pc.is_null(batch.column("skip_reason")))
-            stats.tally("language", documents.column("language"))
-            tags = language_rows.filter(pc.is_valid(language_rows.column("section_index")))
-            stats.tally("section_language", tags.column("language"))
-            stats.tally("rule", pc.struct_field(pc.list_flatten(documents.column("removed")), "rule"))
-            stats.tally("author_source", documents.column("author_source"))
-            for name in ("removed_chars", "needs_translation"):
-                stats.totals[name] += int(pc.sum(documents.column(name)).as_py() or 0)
-            stats.totals["sections_with_heading"] += int(pc.count(section_rows.column("heading")).as_py())
+    def inputs(todo: list[_Part]) -> Iterator[tuple[_Part, pa.RecordBatch]]:
+        """The parsed rows of the parts to curate, with their shares of the repeated lines."""
+        for part in todo:
+            assert part.source is not None
+            for batch in pq.ParquetFile(part.source).iter_batches(batch_size=batch_size):
+                yield part, _with_repeated(batch, selected_hashes)
 
-        return _run_step(
-            "curate",
-            inputs,
-            keys,
-            digest,
-            outs.documents,
-            CURATED_SCHEMA,
-            partial(curate_step, config),
-            engine,
-            log,
-            split,
-        )
+    def split(batch: pa.RecordBatch, stats: StageStats) -> list[pa.Table]:
+        """A batch's sections and language tags; tallies its languages and removals."""
+        section_rows, language_rows = _section_and_language_tables(batch)
+        documents = batch.filter(pc.is_null(batch.column("skip_reason")))
+        stats.tally("language", documents.column("language"))
+        tags = language_rows.filter(pc.is_valid(language_rows.column("section_index")))
+        stats.tally("section_language", tags.column("language"))
+        stats.tally("rule", pc.struct_field(pc.list_flatten(documents.column("removed")), "rule"))
+        stats.tally("author_source", documents.column("author_source"))
+        for name in ("removed_chars", "needs_translation"):
+            stats.totals[name] += int(pc.sum(documents.column(name)).as_py() or 0)
+        stats.totals["sections_with_heading"] += int(pc.count(section_rows.column("heading")).as_py())
+        return [section_rows, language_rows]
+
+    writers = [
+        PartedStageWriter(outs.documents, with_cache_key(CURATED_SCHEMA)),
+        PartedStageWriter(outs.sections, SECTIONS_SCHEMA),
+        PartedStageWriter(outs.languages, LANGUAGE_SCHEMA),
+    ]
+    return _run_parts("curate", parts, inputs, writers, partial(curate_step, config), engine, log, split)
 
 
 def _section_and_language_tables(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Table]:
@@ -465,14 +579,25 @@ DEDUP_COLUMNS = ["doc_id", "source_path", "dedup_key", "minhash", "skip_reason"]
 def published_doc_ids(root: Path) -> pa.Array:
     """The doc_ids of the latest version's documents (empty before the first release)."""
     latest = read_latest(root)
-    if latest is None or not (root / latest / "documents").is_dir():
+    folder = root / latest / "documents" if latest else None
+    if folder is None or not folder.is_dir():
         return pa.array([], pa.string())
-    return pq.read_table(root / latest / "documents", columns=["doc_id"]).column("doc_id").combine_chunks()
+    columns = [pq.ParquetFile(p).read(columns=["doc_id"]).column(0) for p in sorted(folder.glob("*.parquet"))]
+    return pa.chunked_array(columns, pa.string()).combine_chunks()
 
 
-def find_dups(curated: Path, out: Path, *, threshold: float, previous_ids: pa.Array) -> DedupStats:
+def find_dups(curated: Path, out: Path, *, threshold: float, release_root: Path) -> DedupStats:
     """Exact and near duplicates among the curated documents into `out`, one row per duplicate; the
-    documents the previous version kept (`previous_ids`) stay the ones kept."""
+    documents the latest version under `release_root` kept stay the ones kept.
+
+    Nothing is compared when the curated documents, the threshold and the latest version's documents are
+    those `out` was made from."""
+    previous_ids = published_doc_ids(release_root)
+    kept_before = hashlib.sha256("\n".join(previous_ids.to_pylist()).encode()).hexdigest()
+    inputs = _inputs_key(stage_digest(curated), threshold, kept_before)
+    recorded = _recorded(out, inputs)
+    if recorded is not None:
+        return DedupStats(**{**recorded, "seconds": 0.0})
 
     def fingerprints() -> Iterator[pa.RecordBatch]:
         """The curated documents' fingerprints."""
@@ -482,6 +607,7 @@ def find_dups(curated: Path, out: Path, *, threshold: float, previous_ids: pa.Ar
     result = find_duplicates(fingerprints(), previous if len(previous_ids) else (), threshold=threshold)
     with AtomicParquetWriter(out, DECISIONS_SCHEMA) as writer:
         writer.write(result.decisions)
+    _record(out, inputs, dataclasses.asdict(result.stats))
     return result.stats
 
 
@@ -603,14 +729,13 @@ def publish_release(
 
 
 def release_input_key(curated: Path, schemas: Mapping[str, TableSchema], policy: ReleasePolicy) -> str:
-    """What a release is made from: the curated rows' keys and paths, the schemas, the code version and
-    what the policy leaves out."""
-    table = pq.read_table(curated, columns=[KEY_COLUMN, "source_path"]).to_pydict()
+    """What a release is made from: the curated parts (named by their rows' keys and paths), the
+    schemas, the code version and what the policy leaves out."""
     digest = hashlib.sha256(code_version().encode())
     digest.update(policy.digest().encode())
     for name in sorted(schemas):
         digest.update(repr(schemas[name]).encode())
-    digest.update(keys_digest(table[KEY_COLUMN], table["source_path"]).encode())
+    digest.update(stage_digest(curated).encode())
     return digest.hexdigest()
 
 

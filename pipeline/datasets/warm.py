@@ -6,9 +6,12 @@ Importing this module does that work; the Dagster process never imports it.
 """
 
 import contextlib
+import gc
 
 import charset_normalizer  # noqa: F401 - the step code's libraries, which it may import only where used
 import ftfy  # noqa: F401
+import pandas  # noqa: F401 - pyarrow imports it on a worker's first conversion from Python rows (0.2 s)
+import pyarrow.pandas_compat  # noqa: F401 - and this beside it
 import trafilatura  # noqa: F401
 
 from pipeline.cleaning import language
@@ -23,3 +26,7 @@ for _warm_up in (language.warm_up, markdown_parser, classify.warm_up):
     # in a worker, where it fails only the documents that need it, each with its reason recorded.
     with contextlib.suppress(Exception):
         _warm_up()
+
+# Everything loaded so far lives as long as the workers: out of the garbage collector's sight, a worker's
+# collections stop walking (and so copying, page by page) the objects it shares with the fork server.
+gc.freeze()

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from pyarrow.parquet import read_table
 
 from pipeline import __version__
 from pipeline.cleaning.boilerplate import RulesFileError, load_rules_file
@@ -17,7 +16,7 @@ from pipeline.cleaning.quality import QualityThresholds, ThresholdsFileError, lo
 from pipeline.cleaning.translate import TranslationUnavailable, get_backend
 from pipeline.datasets import release as rel
 from pipeline.datasets import stages
-from pipeline.datasets.files import StageFileMissing, count_rows
+from pipeline.datasets.files import StageFileMissing, count_rows, read_stage
 from pipeline.datasets.schema import TableSchema, load_schema
 from pipeline.datasets.steps import CurateConfig, SeedsConfig
 from pipeline.datasets.tables import CURATED_SCHEMA, LANGUAGE_SCHEMA, PARSED_SCHEMA, SECTIONS_SCHEMA
@@ -268,7 +267,7 @@ def duplicates(context: dg.AssetExecutionContext, settings: WebcurateSettings) -
             settings.stage_path("clean_documents", context.instance),
             settings.stage_path("duplicates", context.instance),
             threshold=settings.dedup_threshold,
-            previous_ids=stages.published_doc_ids(settings.release_root),
+            release_root=settings.release_root,
         )
     except StageFileMissing as exc:
         raise upstream_missing(exc) from exc
@@ -297,7 +296,7 @@ def release_policy(settings: WebcurateSettings, decisions: Path) -> rel.ReleaseP
     except ThresholdsFileError as exc:
         raise dg.Failure(description=f"quality thresholds file: {exc}") from exc
     return rel.ReleasePolicy(
-        read_table(decisions), settings.keep_duplicates, thresholds or QualityThresholds()
+        read_stage(decisions), settings.keep_duplicates, thresholds or QualityThresholds()
     )
 
 

@@ -1,7 +1,7 @@
 """Incremental runs: reuse the rows a step produced last time for inputs whose cache key is unchanged.
 
-A step's output file carries a `cache_key` column and is the next run's cache: only the key column is
-read up front (a dict of key -> row group and row), and cached rows are read one row group at a time as
+A step's output files carry a `cache_key` column and are the next run's cache: only the key column is
+read up front (a dict of key -> file, row group and row), and cached rows are read one row group at a time as
 inputs ask for them, so memory stays bounded by a row group. Inputs with no cached row go to the engine;
 both are merged back into input order, batch by batch.
 """
@@ -28,46 +28,50 @@ TIMED_OUT = "timed out"
 
 
 class ResultCache:
-    """The rows of a previous output file, found by cache key."""
+    """The rows of previous output files, found by cache key."""
 
-    def __init__(self, path: Path | None, schema: pa.Schema) -> None:
-        self.path = path
+    def __init__(self, files: Sequence[Path], schema: pa.Schema) -> None:
         self.schema = schema
-        self._where: dict[str, tuple[int, int]] = {}
-        self._file: pq.ParquetFile | None = None
-        self._group: tuple[int, pa.Table] | None = None
-        if path is not None and path.is_file():
-            self._open(path)
+        self._where: dict[str, tuple[int, int, int]] = {}  # key -> (file, row group, row)
+        self._files: list[pq.ParquetFile | None] = []
+        self._group: tuple[int, int, pa.Table] | None = None
+        for path in files:
+            self._files.append(self._open(len(self._files), path))
 
-    def _open(self, path: Path) -> None:
+    def _open(self, index: int, path: Path) -> pq.ParquetFile | None:
         """Index the key column of `path`; a file of another schema or an unreadable one is no cache."""
+        if not path.is_file():
+            return None
+        found: dict[str, tuple[int, int, int]] = {}
         try:
             handle = pq.ParquetFile(path)
             if not handle.schema_arrow.equals(self.schema):
-                log.info("cache %s has another schema; recomputing everything", path)
-                return
+                log.info("cache %s has another schema; recomputing its rows", path)
+                return None
             for group in range(handle.num_row_groups):
                 columns = handle.read_row_group(group, columns=[KEY_COLUMN, "skip_reason"]).to_pydict()
                 for row, (key, reason) in enumerate(zip(*columns.values(), strict=True)):
                     # A time limit depends on the machine's load as much as on the document: retry those.
                     if not (reason or "").startswith(TIMED_OUT):
-                        self._where.setdefault(key, (group, row))
+                        found.setdefault(key, (index, group, row))
         except (OSError, pa.ArrowException) as exc:
-            log.warning("cache %s is unreadable (%s); recomputing everything", path, exc)
-            self._where.clear()
-            return
-        self._file = handle
+            log.warning("cache %s is unreadable (%s); recomputing its rows", path, exc)
+            return None
+        for key, where in found.items():
+            self._where.setdefault(key, where)
+        return handle
 
     def __len__(self) -> int:
         """Number of distinct cached keys."""
         return len(self._where)
 
-    def _row_group(self, group: int) -> pa.Table:
-        """One row group of the cache file, the last one kept (inputs come in the order they were cached)."""
-        if self._group is None or self._group[0] != group:
-            assert self._file is not None
-            self._group = (group, self._file.read_row_group(group))
-        return self._group[1]
+    def _row_group(self, file: int, group: int) -> pa.Table:
+        """One row group of a cache file, the last one kept (inputs come in the order they were cached)."""
+        if self._group is None or self._group[:2] != (file, group):
+            handle = self._files[file]
+            assert handle is not None
+            self._group = (file, group, handle.read_row_group(group))
+        return self._group[2]
 
     def take(self, keys: Sequence[str]) -> tuple[list[int], pa.Table]:
         """Positions in `keys` that are cached, and their cached rows in that order."""
@@ -76,15 +80,15 @@ class ResultCache:
             return [], self.schema.empty_table()
         pieces = []
         run: list[int] = []
-        run_group = -1
+        run_group = (-1, -1)
         for i in positions:
-            group, row = self._where[keys[i]]
-            if group != run_group and run:
-                pieces.append(self._row_group(run_group).take(run))
+            file, group, row = self._where[keys[i]]
+            if (file, group) != run_group and run:
+                pieces.append(self._row_group(*run_group).take(run))
                 run = []
-            run_group = group
+            run_group = (file, group)
             run.append(row)
-        pieces.append(self._row_group(run_group).take(run))
+        pieces.append(self._row_group(*run_group).take(run))
         return positions, pa.concat_tables(pieces)
 
 

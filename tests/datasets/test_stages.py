@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from pipeline.datasets import stages
+from pipeline.datasets.files import PARTS_FILE, part_ends, read_batches, read_stage, stage_files
 from pipeline.datasets.steps import CurateConfig, SeedsConfig
 from pipeline.engine import EngineSpec
 from tests.conftest import SEEDS
@@ -33,7 +33,8 @@ class Run:
 class Pipeline:
     """The stages over one seeds folder and one work folder, as the assets run them."""
 
-    def __init__(self, tmp: Path, seeds: Path = SEEDS) -> None:
+    def __init__(self, tmp: Path, seeds: Path = SEEDS, part_rows: int = 1_000) -> None:
+        self.part_rows = part_rows
         self.seeds = tmp / "seeds"
         shutil.copytree(seeds, self.seeds)
         self.work = tmp / "work"
@@ -46,7 +47,9 @@ class Pipeline:
         w = self.work
         stages.ingest(self.seeds, w / "raw.parquet", max_bytes=1 << 20)
         source = SeedsConfig(str(self.seeds), 1 << 20)
-        parse = stages.parse(w / "raw.parquet", w / "parsed.parquet", ENGINE, source, batch_size=2)
+        parse = stages.parse(
+            w / "raw.parquet", w / "parsed.parquet", ENGINE, source, batch_size=2, part_rows=self.part_rows
+        )
         repeated = stages.find_repeated(
             w / "parsed.parquet", w / "repeated.parquet", min_docs=min_docs, min_share=0.0
         )
@@ -58,7 +61,7 @@ class Pipeline:
 
     def documents(self) -> dict[str, dict[str, object]]:
         """The curated rows by source path, without the cache key."""
-        table = pq.read_table(self.outs.documents).drop_columns(["cache_key"])
+        table = read_stage(self.outs.documents).drop_columns(["cache_key"])
         return {row["source_path"]: row for row in table.to_pylist()}
 
 
@@ -71,12 +74,12 @@ def test_a_second_run_reuses_everything_and_gives_the_same_tables(tmp_path: Path
     pipeline = Pipeline(tmp_path)
     first = pipeline.run()
     assert computed(first.parse) == (5, 0) and computed(first.curate) == (5, 0)
-    before = {name: pq.read_table(path) for name, path in vars(pipeline.outs).items()}
+    before = {name: read_stage(path) for name, path in vars(pipeline.outs).items()}
     second = pipeline.run()
     assert computed(second.parse) == (0, 5) and computed(second.curate) == (0, 5)
     assert second.curate.tally_of("language") == first.curate.tally_of("language") == {"en": 4, "de": 1}
     for name, path in vars(pipeline.outs).items():
-        assert pq.read_table(path).equals(before[name]), name
+        assert read_stage(path).equals(before[name]), name
 
 
 def test_one_changed_file_is_the_only_one_recomputed(tmp_path: Path) -> None:
@@ -92,6 +95,87 @@ def test_one_changed_file_is_the_only_one_recomputed(tmp_path: Path) -> None:
     assert {k: v for k, v in after.items() if k != changed.name} == {
         k: v for k, v in before.items() if k != changed.name
     }
+
+
+def part_files(stage: Path) -> dict[str, tuple[int, int]]:
+    """The part files of a parted stage: name -> (inode, modification time in ns)."""
+    return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in stage_files(stage)}
+
+
+def test_parts_are_cut_where_the_paths_say_so_an_insert_moves_only_its_own_part() -> None:
+    paths = [f"site/{i:05d}.txt" for i in range(6_000)]
+    ends = part_ends(paths, 100)
+    sizes = [b - a for a, b in zip([0, *ends], ends, strict=False)]
+    assert ends[-1] == len(paths) and all(25 <= size <= 400 for size in sizes[:-1])
+    assert 30 < len(ends) < 120  # about one part per 100 paths
+
+    def parts(names: list[str]) -> list[tuple[str, ...]]:
+        """The paths of each part."""
+        bounds = part_ends(names, 100)
+        return [tuple(names[a:b]) for a, b in zip([0, *bounds], bounds, strict=False)]
+
+    before = parts(paths)
+    after = parts(sorted([*paths, "site/03000a.txt"]))
+    changed = set(after) - set(before)
+    assert len(changed) <= 2 and any("site/03000a.txt" in part for part in changed)
+    assert len(set(before) - set(after)) <= 2  # every other part is the same list of documents
+
+
+def test_one_changed_file_rewrites_its_own_part_and_leaves_every_other_part_file_alone(
+    tmp_path: Path,
+) -> None:
+    pipeline = Pipeline(tmp_path, part_rows=2)
+    pipeline.run()
+    stage_dirs = [pipeline.work / "parsed.parquet", *vars(pipeline.outs).values()]
+    before = {stage: part_files(stage) for stage in stage_dirs}
+    assert all(len(files) >= 2 for files in before.values())  # several parts, or the test says nothing
+    changed = sorted(pipeline.seeds.iterdir())[3]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nOne more paragraph.\n")
+    run = pipeline.run()
+    assert computed(run.parse) == (1, 4) and computed(run.curate) == (1, 4)
+    for stage in stage_dirs:
+        after = part_files(stage)
+        kept = {name: where for name, where in after.items() if name in before[stage]}
+        assert kept == {name: before[stage][name] for name in kept}, stage  # same files, not rewritten
+        assert len(after) - len(kept) == 1, stage  # the edited file's part, and only that one
+    assert "One more paragraph." in str(pipeline.documents()[changed.name]["text"])
+
+
+def test_whole_corpus_stages_are_not_redone_for_unchanged_input(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pipeline = Pipeline(tmp_path)
+    first = pipeline.run()
+    dups = pipeline.work / "duplicates.parquet"
+    found = stages.find_dups(pipeline.outs.documents, dups, threshold=0.8, release_root=tmp_path / "out")
+
+    def fail(*args: object, **kwargs: object) -> object:
+        raise AssertionError("recomputed although nothing changed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stages, "count_hashes", fail)
+        patched.setattr(stages, "find_duplicates", fail)
+        again = pipeline.run()
+        assert again.repeated == first.repeated
+        same = stages.find_dups(pipeline.outs.documents, dups, threshold=0.8, release_root=tmp_path / "out")
+        assert (
+            (same.documents, same.exact, same.near) == (found.documents, found.exact, found.near) == (5, 0, 0)
+        )
+        with pytest.raises(AssertionError, match="recomputed"):  # another threshold is another input
+            stages.find_dups(pipeline.outs.documents, dups, threshold=0.5, release_root=tmp_path / "out")
+    changed = sorted(pipeline.seeds.iterdir())[0]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA new closing line.\n")
+    assert pipeline.run().repeated.documents == 5  # counted again: a parsed part changed
+
+
+def test_a_stage_file_of_an_older_layout_is_replaced_by_parts(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    pipeline.work.mkdir()
+    (pipeline.work / "parsed.parquet").write_bytes(b"a single stage file of an older webcurate")
+    run = pipeline.run()
+    assert computed(run.parse) == (5, 0)
+    assert (pipeline.work / "parsed.parquet" / PARTS_FILE).is_file()
+    assert len(pipeline.documents()) == 5
 
 
 def test_a_changed_rules_file_recomputes_curation_but_not_parsing(tmp_path: Path) -> None:
@@ -171,7 +255,7 @@ def test_release_chunks_hold_every_curated_document_section_and_removal(tmp_path
     from tests.conftest import REPO
 
     schemas = {name: load_schema(REPO / "schemas", name) for name in RELEASE_TABLES}
-    chunks = [release_chunk(b, schemas) for b in pq.ParquetFile(pipeline.outs.documents).iter_batches(2)]
+    chunks = [release_chunk(b, schemas) for b in read_batches(pipeline.outs.documents, batch_size=2)]
     tables = {name: pa.concat_tables([c[name] for c in chunks]) for name in RELEASE_TABLES}
     assert tables["documents"].num_rows == 5
     assert tables["sections"].num_rows == sum(run.curate.tally_of("section_language").values())

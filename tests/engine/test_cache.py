@@ -45,7 +45,7 @@ def run(path: Path, *words: str) -> tuple[list[dict[str, object]], list[str], Ca
     """One incremental pass writing `path`; (rows, words computed, stats)."""
     seen: list[str] = []
     stats = CacheStats()
-    cache = ResultCache(path, CACHED)
+    cache = ResultCache([path], CACHED)
     batches = list(map_incremental(inputs(*words), keys_of, cache, compute(seen), stats))  # type: ignore[arg-type]
     table = pa.Table.from_batches(batches, schema=CACHED)
     pq.write_table(table, path)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from pipeline.engine.local import LocalEngine
@@ -34,6 +33,7 @@ def test_ray_and_local_engines_produce_identical_tables(local_cluster: None) -> 
 
 def test_the_stages_on_ray_write_the_local_engines_tables(local_cluster: None, tmp_path: Path) -> None:
     from pipeline.datasets import stages
+    from pipeline.datasets.files import read_stage
     from pipeline.datasets.steps import CurateConfig, SeedsConfig
     from pipeline.engine import EngineSpec
 
@@ -50,6 +50,6 @@ def test_the_stages_on_ray_write_the_local_engines_tables(local_cluster: None, t
             work / "parsed.parquet", work / "repeated.parquet", outs, engine, CurateConfig()
         )
         assert stats.cache.computed == 5
-        tables[kind] = [pq.read_table(path) for path in (work / "parsed.parquet", *vars(outs).values())]
+        tables[kind] = [read_stage(path) for path in (work / "parsed.parquet", *vars(outs).values())]
     for local, on_ray in zip(tables["local"], tables["ray"], strict=True):
         assert on_ray.equals(local)
