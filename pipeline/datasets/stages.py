@@ -201,16 +201,18 @@ def keys_digest(keys: Sequence[str], paths: Sequence[str]) -> str:
 
 @dataclass(eq=False)
 class _Part:
-    """One part of a per-document stage: its inputs' cache keys and paths, and where its input is."""
+    """One part of a per-document stage: how many documents, a digest of everything its output depends
+    on, its inputs' cache keys (computed only when the part must be made), where its input is."""
 
-    keys: list[str]
-    paths: list[str]
+    rows: int
+    digest: str
+    keys: Callable[[], list[str]]
     source: Path | None = None  # the upstream part file it is made from (None: cut from a stream)
 
     def name(self, schema: pa.Schema) -> str:
-        """The part's file name: a digest of its inputs' keys and paths and of the output schema."""
+        """The part's file name: a digest of what it is made from and of the output schema."""
         digest = hashlib.sha256(schema.serialize().to_pybytes())
-        digest.update(keys_digest(self.keys, self.paths).encode())
+        digest.update(self.digest.encode())
         return digest.hexdigest()[:32] + ".parquet"
 
 
@@ -246,7 +248,7 @@ def _run_parts(
         if not all(out.has(name) for out in outs) or "stats" not in main.previous[name]
     ]
     stats = StageStats()
-    progress = Progress(stage, sum(len(part.keys) for part in parts), log)
+    progress = Progress(stage, sum(part.rows for part in parts), log)
     outputs = _compute_parts(todo, inputs, main, fn, engine, stats.cache)
     computed = set(todo)
     for part, name in zip(parts, names, strict=True):
@@ -291,12 +293,15 @@ def _compute_parts(
     def noted() -> Iterator[pa.RecordBatch]:
         """The todo parts' input batches, noting each one's part, keys and whether it ends its part."""
         held: tuple[_Part, pa.RecordBatch] | None = None
+        part_keys: list[str] = []
         done = 0
         for item in chain(inputs(todo), [None]):
             if held is not None:
                 part, batch = held
+                if not done:
+                    part_keys = part.keys()
                 last = item is None or item[0] is not part
-                keys.append(part.keys[done : done + batch.num_rows])
+                keys.append(part_keys[done : done + batch.num_rows])
                 owners.append((part, last))
                 done = 0 if last else done + batch.num_rows
                 yield batch
@@ -324,7 +329,7 @@ def _cut(
     rest = pa.table({})
     for part in parts:
         pieces = []
-        need = len(part.keys)
+        need = part.rows
         while need:
             if not rest.num_rows:
                 rest = pa.Table.from_batches([next(stream)])
@@ -341,7 +346,9 @@ def _cut_parts(keys: list[str], paths: list[str], target: int) -> list[_Part]:
     parts = []
     start = 0
     for end in part_ends(paths, target):
-        parts.append(_Part(keys[start:end], paths[start:end]))
+        part_keys = keys[start:end]
+        digest = keys_digest(part_keys, paths[start:end])
+        parts.append(_Part(end - start, digest, part_keys.copy))
         start = end
     return parts
 
@@ -509,13 +516,26 @@ def curate(
     cache), their sections and their language tags, part for part as the parsed documents are."""
     selected = next(read_batches(repeated, columns=["line_hash"], batch_size=1 << 30), None)
     selected_hashes = selected.column(0) if selected is not None else pa.array([], type=pa.int64())
-    curate_key = partial(curate_keys, config_digest=config.digest())
+    config_digest = config.digest()
+
+    def keys_of(file: Path) -> list[str]:
+        """The curate cache keys of a parsed part's documents."""
+        table = pq.ParquetFile(file).read(columns=["cache_key", "line_hashes"])
+        batches = (_with_repeated(b, selected_hashes) for b in table.to_batches())
+        return [key for batch in batches for key in curate_keys(batch, config_digest)]
+
     parts = []
     for file in stage_files(parsed):
-        table = pq.ParquetFile(file).read(columns=["source_path", "cache_key", "line_hashes"])
-        keys = [k for b in table.to_batches() for k in curate_key(_with_repeated(b, selected_hashes))]
-        if keys:
-            parts.append(_Part(keys, table.column("source_path").to_pylist(), source=file))
+        table = pq.ParquetFile(file).read(columns=["line_hashes"]).combine_chunks()
+        if not table.num_rows:
+            continue
+        # A parsed part's name covers its documents' parse keys and paths; with the configuration, the
+        # code and each document's share of the repeated lines it decides every curate key of the part.
+        shares = _with_repeated(table.to_batches()[0], selected_hashes).column(CURATE_INPUT_FIELD.name)
+        digest = hashlib.sha256(f"{code_version()}\0{config_digest}\0{file.name}\0".encode())
+        for array in (shares.offsets, shares.values):
+            digest.update(array.to_numpy(zero_copy_only=False).tobytes())
+        parts.append(_Part(table.num_rows, digest.hexdigest(), partial(keys_of, file), source=file))
 
     def inputs(todo: list[_Part]) -> Iterator[tuple[_Part, pa.RecordBatch]]:
         """The parsed rows of the parts to curate, with their shares of the repeated lines."""
@@ -590,14 +610,15 @@ def find_dups(curated: Path, out: Path, *, threshold: float, release_root: Path)
     """Exact and near duplicates among the curated documents into `out`, one row per duplicate; the
     documents the latest version under `release_root` kept stay the ones kept.
 
-    Nothing is compared when the curated documents, the threshold and the latest version's documents are
-    those `out` was made from."""
+    Nothing is compared when the curated documents and the threshold are those `out` was made from and
+    the latest version's documents among them are an equivalent starting point (see _equivalent)."""
+    current = _curated_ids(curated)
     previous_ids = published_doc_ids(release_root)
-    kept_before = hashlib.sha256("\n".join(previous_ids.to_pylist()).encode()).hexdigest()
-    inputs = _inputs_key(stage_digest(curated), threshold, kept_before)
+    before = _ids_digest(current.filter(pc.is_in(current, value_set=previous_ids)))
+    inputs = _inputs_key(stage_digest(curated), threshold)
     recorded = _recorded(out, inputs)
-    if recorded is not None:
-        return DedupStats(**{**recorded, "seconds": 0.0})
+    if recorded is not None and before in recorded["equivalent"]:
+        return DedupStats(**{**recorded["stats"], "seconds": 0.0})
 
     def fingerprints() -> Iterator[pa.RecordBatch]:
         """The curated documents' fingerprints."""
@@ -607,8 +628,38 @@ def find_dups(curated: Path, out: Path, *, threshold: float, release_root: Path)
     result = find_duplicates(fingerprints(), previous if len(previous_ids) else (), threshold=threshold)
     with AtomicParquetWriter(out, DECISIONS_SCHEMA) as writer:
         writer.write(result.decisions)
-    _record(out, inputs, dataclasses.asdict(result.stats))
+    kept = _ids_digest(current.filter(pc.invert(pc.is_in(current, value_set=result.decisions["doc_id"]))))
+    stats = dataclasses.asdict(result.stats)
+    _record(out, inputs, {"stats": stats, "equivalent": _equivalent(before, kept, _ids_digest(current))})
     return result.stats
+
+
+def _curated_ids(curated: Path) -> pa.Array:
+    """The doc_ids of the curated (not skipped) documents, in order."""
+    ids = [
+        b.filter(pc.is_null(b.column("skip_reason"))).column("doc_id")
+        for b in read_batches(curated, columns=["doc_id", "skip_reason"], batch_size=50_000)
+    ]
+    return pa.chunked_array(ids, pa.string()).combine_chunks()
+
+
+def _ids_digest(ids: pa.Array) -> str:
+    """A digest of doc_ids in order."""
+    return hashlib.sha256("\n".join(ids.to_pylist()).encode()).hexdigest()
+
+
+def _equivalent(before: str, kept: str, everything: str) -> list[str]:
+    """The previously kept documents (as digests of their ids) from which deduplication decides exactly
+    as it did from `before`.
+
+    Decisions depend on the previous documents only through the order the greedy cover visits the
+    documents in: previous ones first. With none, with all, or with exactly the documents these
+    decisions keep, the kept documents are visited in the same relative order (by neighbours, then
+    position) before any duplicate, so each duplicate gets the same kept document. So a run that
+    started from one of those three (the first run; the run after a release made from these decisions)
+    decides the same from any of them; from any other start, only from that start."""
+    canonical = [_ids_digest(pa.array([], pa.string())), everything, kept]
+    return canonical if before in canonical else [before]
 
 
 def first_documents(curated: Path, limit: int) -> list[dict[str, Any]]:

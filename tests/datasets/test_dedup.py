@@ -267,3 +267,25 @@ def test_candidate_pairs_in_a_large_run_reach_its_first_row() -> None:
     assert all(i < j for i, j in pairs)
     assert {(0, j) for j in range(1, 40)} <= pairs  # the best-placed row meets every other
     assert (5, 6) in pairs and (5, 30) not in pairs  # beyond it, neighbours within the window
+
+
+def test_decisions_are_the_same_from_no_previous_documents_all_of_them_or_the_ones_they_keep() -> None:
+    # Why: the duplicates stage reuses its decisions after a release made from them (stages._equivalent)
+    # on this ground; a chain, a star of near copies, exact copies and unrelated documents.
+    texts = {f"star/{i}.txt": near_copy(BASE, 10 * i) for i in range(6)}
+    texts |= {"copy/a.txt": BASE.upper(), "copy/b.txt": BASE.lower(), "solo/x.txt": prose(31, 150)}
+    texts |= {f"solo/{i}.txt": prose(40 + i, 120) for i in range(4)}
+    rows = rows_of(texts) + chain_rows({"A": "chain/1.txt", "B": "chain/2.txt", "C": "chain/3.txt"})
+
+    def decide(previous: list[dict[str, object]]) -> list[dict[str, object]]:
+        """The decisions with these previously kept documents."""
+        found = find_duplicates(batches(rows), batches(previous, schema=PREVIOUS_SCHEMA) if previous else ())
+        return sorted(found.decisions.to_pylist(), key=lambda r: str(r["doc_id"]))
+
+    first = decide([])
+    duplicates = {r["doc_id"] for r in first}
+    assert len(duplicates) >= 8  # the star, the copies and the chain's ends
+    kept = [row for row in rows if row["doc_id"] not in duplicates]
+    assert decide(rows) == first
+    assert decide(kept) == first
+    assert decide([rows[-1]]) != first  # another start (C of the chain kept before) decides otherwise

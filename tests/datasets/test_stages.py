@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from pipeline.datasets import stages
@@ -141,6 +142,14 @@ def test_one_changed_file_rewrites_its_own_part_and_leaves_every_other_part_file
     assert "One more paragraph." in str(pipeline.documents()[changed.name]["text"])
 
 
+def publish_ids(root: Path, ids: pa.ChunkedArray) -> None:
+    """A stand-in release under `root` whose documents are `ids` (all the duplicates stage reads)."""
+    folder = root / "v0001" / "documents"
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table({"doc_id": ids}), folder / "part-00000.parquet")
+    (root / "LATEST").write_text("v0001\n", encoding="utf-8")
+
+
 def test_whole_corpus_stages_are_not_redone_for_unchanged_input(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -163,6 +172,13 @@ def test_whole_corpus_stages_are_not_redone_for_unchanged_input(
         )
         with pytest.raises(AssertionError, match="recomputed"):  # another threshold is another input
             stages.find_dups(pipeline.outs.documents, dups, threshold=0.5, release_root=tmp_path / "out")
+        # A release made from these decisions keeps all five: deciding again from it decides the same.
+        ids = read_stage(pipeline.outs.documents, columns=["doc_id"]).column("doc_id")
+        publish_ids(tmp_path / "out", ids)
+        stages.find_dups(pipeline.outs.documents, dups, threshold=0.8, release_root=tmp_path / "out")
+        publish_ids(tmp_path / "out", ids.slice(0, 2))  # a release that kept two of them: decide again
+        with pytest.raises(AssertionError, match="recomputed"):
+            stages.find_dups(pipeline.outs.documents, dups, threshold=0.8, release_root=tmp_path / "out")
     changed = sorted(pipeline.seeds.iterdir())[0]
     changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA new closing line.\n")
     assert pipeline.run().repeated.documents == 5  # counted again: a parsed part changed
