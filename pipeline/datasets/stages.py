@@ -287,11 +287,11 @@ def _compute_parts(
     """The output batches of each todo part in turn (with cache keys), computed in one engine stream."""
     if not todo:
         return
-    owners: deque[tuple[_Part, bool]] = deque()  # each input batch in flight: its part, last of it?
+    ends: deque[bool] = deque()  # for each input batch in flight: is it the last of its part?
     keys: deque[list[str]] = deque()  # each input batch's cache keys, for map_incremental
 
     def noted() -> Iterator[pa.RecordBatch]:
-        """The todo parts' input batches, noting each one's part, keys and whether it ends its part."""
+        """The todo parts' input batches, noting each one's keys and whether it ends its part."""
         held: tuple[_Part, pa.RecordBatch] | None = None
         part_keys: list[str] = []
         done = 0
@@ -302,7 +302,7 @@ def _compute_parts(
                     part_keys = part.keys()
                 last = item is None or item[0] is not part
                 keys.append(part_keys[done : done + batch.num_rows])
-                owners.append((part, last))
+                ends.append(last)
                 done = 0 if last else done + batch.num_rows
                 yield batch
             held = item
@@ -313,9 +313,8 @@ def _compute_parts(
     stream = map_incremental(noted(), lambda _batch: keys.popleft(), cache, compute, cache_stats)
     batches: list[pa.RecordBatch] = []
     for batch in stream:
-        _part, last = owners.popleft()
         batches.append(batch)
-        if last:
+        if ends.popleft():
             yield batches
             batches = []
 
