@@ -79,13 +79,11 @@ def step_seconds(instance: Any, run_id: str) -> dict[str, float]:
 
 def child_dagster() -> dict[str, Any]:
     """Materialize curate_job of the real Definitions (settings from the WEBCURATE_* environment)."""
-    import dagster as dg
+    from pipeline.cli import load_job
 
-    from pipeline.definitions import defs
-
-    instance = dg.DagsterInstance.get()
+    instance, job = load_job()  # as `webcurate run` loads them
     started = time.perf_counter()
-    result = defs.resolve_job_def("curate_job").execute_in_process(
+    result = job.execute_in_process(
         instance=instance, run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
     )
     seconds = time.perf_counter() - started

@@ -8,21 +8,35 @@ webcurate status   list the published versions and what LATEST names
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pipeline.datasets.versions import list_versions, read_latest, read_manifest
 
+if TYPE_CHECKING:
+    import dagster as dg
 
-def run(log_level: str) -> int:
-    """Materialize every asset through Dagster and print the outcome; returns the exit code."""
+
+def load_job() -> tuple[dg.DagsterInstance, dg.JobDefinition]:
+    """The Dagster instance (DAGSTER_HOME's, else an ephemeral one) and the curate job of the Definitions."""
     import dagster as dg  # imported here so that `webcurate status` starts fast
 
     from pipeline.definitions import defs
 
     instance = dg.DagsterInstance.get() if os.environ.get("DAGSTER_HOME") else dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def("curate_job")
+    # Dagster, its storage and the Definitions (some 200k objects) live until exit: frozen, they are left
+    # out of every full collection during the run and of the one at exit (together about 0.5 s of CPU).
+    gc.freeze()
+    return instance, job
+
+
+def run(log_level: str) -> int:
+    """Materialize every asset through Dagster and print the outcome; returns the exit code."""
+    instance, job = load_job()
     result = job.execute_in_process(
         instance=instance,
         raise_on_error=False,

@@ -8,9 +8,11 @@ one file rewrites that file's part and keeps every other part file as it is, unr
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -28,6 +30,19 @@ EMPTY_PART = "empty.parquet"
 
 class StageFileMissing(FileNotFoundError):
     """An upstream stage file does not exist: the upstream asset was never materialized here."""
+
+
+# `.<name>.<pid>-<random>.tmp`: a file being written by process <pid> (AtomicParquetWriter, parts.json).
+TEMPORARY = re.compile(r"\..+\.(\d+)-[0-9a-f]+\.tmp")
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id exists."""
+    try:
+        os.kill(pid, 0)
+    except OSError as exc:
+        return exc.errno == errno.EPERM
+    return True
 
 
 class AtomicParquetWriter:
@@ -134,6 +149,11 @@ class PartedStageWriter:
         for stale in self.path.glob("*.parquet"):
             if stale.name not in listed:
                 stale.unlink(missing_ok=True)
+        # A writer killed mid-part leaves its temporary file; a live writer's (another run's) is kept.
+        for temporary in self.path.glob(".*.tmp"):
+            match = TEMPORARY.fullmatch(temporary.name)
+            if match and not pid_alive(int(match.group(1))):
+                temporary.unlink(missing_ok=True)
 
 
 def stage_files(path: Path) -> list[Path]:

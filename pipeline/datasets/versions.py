@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import errno
 import fcntl
 import hashlib
 import json
@@ -38,6 +37,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.datasets.files import pid_alive
 from pipeline.datasets.schema import StreamValidator, TableSchema, Violation
 
 VERSION_NAME = re.compile(r"^v(\d{4,})$")
@@ -197,15 +197,6 @@ def writer_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _pid_alive(pid: int) -> bool:
-    """Whether a process with this id exists."""
-    try:
-        os.kill(pid, 0)
-    except OSError as exc:
-        return exc.errno == errno.EPERM
-    return True
-
-
 def remove_stale_staging(
     root: Path, *, holding_lock: bool = False, on_stage: StageHook = _no_stage
 ) -> list[str]:
@@ -224,7 +215,7 @@ def remove_stale_staging(
     for path in sorted(leftovers):
         match = re.match(rf"(?:{re.escape(STAGING_PREFIX)}|\.{LATEST}\.)(\d+)[-.]", path.name)
         pid = int(match.group(1)) if match else None
-        if not holding_lock and pid is not None and pid != os.getpid() and _pid_alive(pid):
+        if not holding_lock and pid is not None and pid != os.getpid() and pid_alive(pid):
             continue
         on_stage("cleanup")
         if path.is_dir() and not path.is_symlink():

@@ -3,7 +3,10 @@ the output is the same either way."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -192,6 +195,21 @@ def test_a_stage_file_of_an_older_layout_is_replaced_by_parts(tmp_path: Path) ->
     assert computed(run.parse) == (5, 0)
     assert (pipeline.work / "parsed.parquet" / PARTS_FILE).is_file()
     assert len(pipeline.documents()) == 5
+
+
+def test_a_killed_writers_temporary_part_is_removed_and_a_live_writers_kept(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path)
+    pipeline.run()
+    stage = pipeline.work / "parsed.parquet"
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True)
+    dead = stage / f".abc.parquet.{int(finished.stdout)}-00ff.tmp"  # that process has exited
+    live = stage / f".def.parquet.{os.getpid()}-00ff.tmp"
+    for leftover in (dead, live):
+        leftover.write_bytes(b"half a part")
+    (pipeline.seeds / "note.txt").write_text("A new file, so that the stage is written again.\n")
+    pipeline.run()
+    assert not dead.exists()
+    assert live.exists()
 
 
 def test_a_changed_rules_file_recomputes_curation_but_not_parsing(tmp_path: Path) -> None:
