@@ -112,13 +112,16 @@ def _utf16_without_bom(data: bytes) -> str | None:
 
 _CONTROLS = {code: None for code in range(32) if chr(code) not in "\t\n\r\f"}
 _CONTROL = re.compile("[" + "".join(map(chr, _CONTROLS)) + "]")
+_CONTROL_BYTES = bytes(_CONTROLS)
+# Characters of a text that _control_share reads.
+CONTROL_SAMPLE = 65536
 
 
 def _control_share(text: str) -> float:
     """Share of characters that are C0 controls no text file carries."""
     if not text:
         return 0.0
-    sample = text[:65536]
+    sample = text[:CONTROL_SAMPLE]
     if _CONTROL.search(sample) is None:  # the usual case: one scan in C, ~15x faster than the translate
         return 0.0
     # Deleting the controls and comparing lengths counts them in C, not in a Python loop per character.
@@ -144,9 +147,17 @@ def decode_bytes(data: bytes) -> Decoded:
     if binary:
         raise UndecodableError(f"binary file ({binary})")
     try:
-        return _checked(data.decode("utf-8"), "utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         pass
+    else:
+        # UTF-8 writes a C0 control as that one byte, which no other character uses, and the sample's
+        # characters take at most four bytes each: bytes without a control there decode to a sample
+        # without one. Deleting bytes by table is ~5x cheaper than the regex scan of the text.
+        head = data[: 4 * CONTROL_SAMPLE]
+        if len(head.translate(None, _CONTROL_BYTES)) == len(head):
+            return Decoded(text=text, encoding="utf-8")
+        return _checked(text, "utf-8")
     utf16 = _utf16_without_bom(data)
     if utf16:
         try:
@@ -205,9 +216,17 @@ def _byte_chars(low: int, high: int) -> str:
 
 # Besides such pairs: C1 controls (cp1252 text read as latin-1), "Ã"/"Â" before a space that lost its
 # no-break byte ("voilÃ  le"), and a lead character before a replacement character ("SlovenÄ\ufffdina").
+# Every kind starts with one of these characters ("Ã" and "Â" are lead characters too).
+LEAD_CHARS, CONTINUATION_CHARS = _byte_chars(0xC2, 0xF4), _byte_chars(0x80, 0xBF)
+HINT_START = "".join(sorted(set(LEAD_CHARS) | set(map(chr, range(0x80, 0xA0)))))
+# Written as one character class and then the kinds (told apart by looking back at that character), not
+# as three alternatives: a pattern that opens with a class lets the regex engine skip to the next
+# candidate character in C, five times faster over the curly quotes and dashes of ordinary text.
 MOJIBAKE_HINT = re.compile(
-    f"[{re.escape(_byte_chars(0xC2, 0xF4))}][{re.escape(_byte_chars(0x80, 0xBF))}\ufffd]"
-    "|[\x80-\x9f]|[ÃÂ][ \xa0]"
+    f"[{re.escape(HINT_START)}]"
+    "(?:(?<=[\x80-\x9f])"  # a C1 control
+    f"|(?<=[{re.escape(LEAD_CHARS)}])[{re.escape(CONTINUATION_CHARS)}\ufffd]"  # a lead, a continuation
+    "|(?<=[ÃÂ])[ \xa0])"  # "Ã"/"Â" before a space
 )
 
 # "Â" before a no-break space is what UTF-8 NBSP looks like through cp1252, but also how a romanised
@@ -248,6 +267,7 @@ LITERAL_ESCAPE = re.compile(r"\\([nt])")
 # The same with the backslash lost too: a sentence end glued to the next sentence by a bare "n"
 # ("brand personas.nThese offerings"): lowercase word, full stop, "n", capitalised word.
 LOST_NEWLINE = re.compile(r"(?<=[a-z]{2}[.!?])n(?=[A-Z][a-z])")
+GLUED_N = re.compile(r"n[A-Z]")
 # HTML entities in text that is not HTML (named, decimal, hex); decoded only when well-formed.
 ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 
@@ -259,8 +279,9 @@ def repair_escapes(text: str, *, entities: bool = True) -> tuple[str, list[str]]
     if "\\" in text and len(LITERAL_ESCAPE.findall(text)) > text.count("\n"):
         text = LITERAL_ESCAPE.sub(lambda m: "\n" if m.group(1) == "n" else "\t", text)
         repairs.append("literal_escapes")
-    # The look-behind regex is slow to run over a whole text; the glue it needs is rare and cheap to find.
-    if (".n" in text or "!n" in text or "?n" in text) and LOST_NEWLINE.search(text):
+    # The look-behind regex is slow to run over a whole text; the glue it needs is rare and cheap to find
+    # (the regex for "n" before a capital jumps from "n" to "n" in C, faster than the substring tests).
+    if GLUED_N.search(text) and (".n" in text or "!n" in text or "?n" in text) and LOST_NEWLINE.search(text):
         text = LOST_NEWLINE.sub("\n", text)
         repairs.append("lost_newlines")
     if entities and "&" in text and ENTITY.search(text):

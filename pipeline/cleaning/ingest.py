@@ -34,17 +34,28 @@ def _read_regular(path: str | Path, max_bytes: int) -> bytes:
             raise OSError("not a regular file")
         if info.st_size > max_bytes:
             raise OSError(f"file too large ({info.st_size} bytes > {max_bytes})")
-        with os.fdopen(fd, "rb", closefd=False) as handle:
-            # Sized by fstat: read(max_bytes + 1) allocates a 64 MB buffer for every file. A file that grew
-            # since is read on to the same bound.
-            data = handle.read(info.st_size + 1)
-            if len(data) > info.st_size:
-                data += handle.read(max_bytes + 1 - len(data))
+        # Sized by fstat: reading max_bytes + 1 allocates a 64 MB buffer for every file. A file that grew
+        # since is read on to the same bound.
+        data = _read_upto(fd, info.st_size + 1)
+        if len(data) > info.st_size:
+            data += _read_upto(fd, max_bytes + 1 - len(data))
         if len(data) > max_bytes:
             raise OSError(f"file too large (> {max_bytes} bytes)")
         return data
     finally:
         os.close(fd)
+
+
+def _read_upto(fd: int, limit: int) -> bytes:
+    """Read until end of file or `limit` bytes, whichever comes first."""
+    # os.read on the descriptor, not a buffered file object: creating one cost more than the read of a
+    # typical page. os.read may return fewer bytes than asked, so it is called until EOF or the limit.
+    chunks: list[bytes] = []
+    remaining = limit
+    while remaining > 0 and (chunk := os.read(fd, remaining)):
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
 
 
 @dataclass(frozen=True)
@@ -190,7 +201,8 @@ def scan_seeds(
 
 def read_seed(root: Path, source_path: str, sha256: str, max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
     """The bytes of a seed file the scan saw; OSError if it is gone or no longer has that content."""
-    data = _read_regular(root / source_path, max_bytes)
+    # os.path.join, not Path's "/": the path object cost as much as the read.
+    data = _read_regular(os.path.join(root, source_path), max_bytes)
     if hashlib.sha256(data).hexdigest() != sha256:
         raise OSError("changed while the run was reading it (the next run picks it up)")
     return data

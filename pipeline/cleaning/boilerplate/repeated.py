@@ -57,6 +57,9 @@ _CHARS = _CharMap()
 # character up in the dict, ten times slower. Only runs of other characters go through the dict.
 _ASCII_CHARS = bytes.maketrans(bytes(range(128)), "".join(_CHARS[code] or "" for code in range(128)).encode())
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+_ASCII_BYTES = bytes(range(128))
+# Distinct non-ASCII characters the map changes in a text, up to which each is replaced on its own.
+MAX_REPLACED_CHARS = 16
 
 
 def _translate_run(match: re.Match[str]) -> str:
@@ -75,11 +78,22 @@ def normalise_line(line: str) -> str:
 
 def _map_chars(text: str) -> str:
     """The character map applied to NFD text: ASCII by the bytes table, other characters by the dict."""
-    text = text.encode("utf-8", "surrogatepass").translate(_ASCII_CHARS).decode("utf-8", "surrogatepass")
-    return _NON_ASCII.sub(_translate_run, text)
+    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_CHARS)
+    text = data.decode("utf-8", "surrogatepass")
+    # Why: a regex scan for the non-ASCII runs costs ~8 ns a character; deleting the ASCII bytes is a
+    # table lookup per byte and leaves just them. A text holds few distinct ones (quotes, dashes,
+    # accents), and each that the map changes is replaced in one C pass; the map only ever yields
+    # ASCII (or nothing), so the replacements cannot touch each other.
+    others = set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+    changed = [(char, value) for char in others if (value := _CHARS[ord(char)]) != char]
+    if len(changed) > MAX_REPLACED_CHARS:  # many passes over the text: one pass over its runs is cheaper
+        return _NON_ASCII.sub(_translate_run, text)
+    for char, value in changed:
+        text = text.replace(char, value or "")
+    return text
 
 
-# Line breaks that str.splitlines() splits at besides "\n".
+# Line breaks that str.splitlines() splits at besides "\n" (line_hashes splits there; classify checks).
 OTHER_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
 
 
@@ -90,11 +104,14 @@ def folded_lines(text: str) -> list[str]:
     lower() (its final sigma included), NFD and the character map never cross a "\\n" or make one, so
     the whole text folded and split is every line folded.
     """
+    return _folded(text).split("\n")
+
+
+def _folded(text: str) -> str:
+    """The whole text lowercased, NFD and through the character map (see folded_lines)."""
     if text.isascii():
-        whole = text.lower().encode("ascii").translate(_ASCII_CHARS).decode("ascii")
-    else:
-        whole = _map_chars(unicodedata.normalize("NFD", text.lower()))
-    return whole.split("\n")
+        return text.lower().encode("ascii").translate(_ASCII_CHARS).decode("ascii")
+    return _map_chars(unicodedata.normalize("NFD", text.lower()))
 
 
 def normalise_lines(text: str) -> list[str]:
@@ -102,12 +119,14 @@ def normalise_lines(text: str) -> list[str]:
     return [" ".join(line.split()) for line in folded_lines(text)]
 
 
-def _normalised_lines(text: str) -> set[str]:
-    """The distinct normalised lines of `text` split as str.splitlines() splits it."""
-    if OTHER_BREAKS.search(text) is None:
-        # Then splitlines() and split("\\n") agree, but for a last empty line (normalised "", never counted).
-        return set(normalise_lines(text))
-    return {normalise_line(line) for line in text.splitlines()}
+def _long_normalised_lines(text: str) -> set[str]:
+    """The distinct normalised lines of `text`, split as str.splitlines() splits it, that are long enough
+    to count (MIN_LINE_CHARS)."""
+    # The fold (see folded_lines) neither crosses nor makes any line break, so the folded text splits
+    # into the folded lines. Normalising never lengthens a line: a shorter folded line is left out unread.
+    folded = _folded(text).splitlines()
+    normalised = {" ".join(line.split()) for line in folded if len(line) >= MIN_LINE_CHARS}
+    return {line for line in normalised if len(line) >= MIN_LINE_CHARS}
 
 
 def count_lines(texts: Iterable[str]) -> Counter[str]:
@@ -140,8 +159,7 @@ def line_hash(normalised: str) -> int:
 
 def line_hashes(text: str) -> list[int]:
     """The sorted hashes of the distinct normalised lines of `text` that are long enough to count."""
-    seen = _normalised_lines(text)
-    return sorted({line_hash(n) for n in seen if len(n) >= MIN_LINE_CHARS})
+    return sorted({line_hash(n) for n in _long_normalised_lines(text)})
 
 
 def count_hashes(hashes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -164,5 +182,4 @@ def lines_with_hashes(text: str, hashes: Iterable[int]) -> frozenset[str]:
     wanted = set(hashes)
     if not wanted:
         return frozenset()
-    seen = _normalised_lines(text)
-    return frozenset(n for n in seen if len(n) >= MIN_LINE_CHARS and line_hash(n) in wanted)
+    return frozenset(n for n in _long_normalised_lines(text) if line_hash(n) in wanted)

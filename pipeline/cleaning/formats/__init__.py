@@ -19,27 +19,40 @@ from pipeline.cleaning.formats.metadata import build_metadata
 
 __all__ = ["looks_like_markdown", "parse_document", "parse_text", "split_title_line", "tidy_plain_text"]
 
-# Markup only Markdown writes; two different kinds make a body Markdown rather than a text dump.
-MARKDOWN_SIGNALS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"^#{1,6}[ \t]+\S", re.MULTILINE),  # ATX heading
-    re.compile(r"\[[^\]\n]+\]\([^)\s]+\)"),  # inline link
-    re.compile(r"\*\*[^*\n]+\*\*|__[^_\n]+__"),  # strong emphasis
-    re.compile(r"\[\[[^\]\n]+\]\]"),  # wiki link
-    re.compile(r"^```", re.MULTILINE),  # fenced code
-    re.compile(r"^>[ \t]?\S", re.MULTILINE),  # blockquote
-    re.compile(r"^[ \t]*[*+-][ \t]+\S.*\n[ \t]*[*+-][ \t]+\S", re.MULTILINE),  # bullet list
-    re.compile(r"<(?:br|a|span|div|sup|img)\b[^>]*>", re.IGNORECASE),  # inline HTML in Markdown
-)
-# Text each signal cannot match without (any one of): a substring test is far cheaper than a regex scan.
-SIGNAL_NEEDS: tuple[tuple[str, ...], ...] = (
-    ("#",),
-    ("](",),
-    ("**", "__"),
-    ("[[",),
-    ("```",),
-    (">",),
-    ("\n",),
-    ("<",),
+
+class Signal:
+    """Markup only Markdown writes: its pattern, and the text it cannot occur without."""
+
+    def __init__(self, pattern: str, needs: tuple[str, ...], *, line_start: bool = False, flags: int = 0):
+        self.pattern = re.compile(pattern, flags)
+        self.needs = needs  # any one of them: a substring test is far cheaper than a regex scan
+        # A signal that starts a line ("^" with re.MULTILINE) is matched at the start of the text and
+        # searched for after a "\n": "^" gives the regex engine no first character to skip to, so it
+        # tries every position of the text; after "\n" it jumps from line to line.
+        self.after_newline = re.compile("\n" + pattern, flags) if line_start else None
+
+    def found(self, text: str) -> bool:
+        """True when the signal occurs in the text."""
+        for need in self.needs:
+            if need in text:
+                break
+        else:
+            return False
+        if self.after_newline is None:
+            return self.pattern.search(text) is not None
+        return self.pattern.match(text) is not None or self.after_newline.search(text) is not None
+
+
+# Two different kinds make a body Markdown rather than a text dump.
+MARKDOWN_SIGNALS: tuple[Signal, ...] = (
+    Signal(r"#{1,6}[ \t]+\S", ("#",), line_start=True),  # ATX heading
+    Signal(r"\[[^\]\n]+\]\([^)\s]+\)", ("](",)),  # inline link
+    Signal(r"\*\*[^*\n]+\*\*|__[^_\n]+__", ("**", "__")),  # strong emphasis
+    Signal(r"\[\[[^\]\n]+\]\]", ("[[",)),  # wiki link
+    Signal(r"```", ("```",), line_start=True),  # fenced code
+    Signal(r">[ \t]?\S", (">",), line_start=True),  # blockquote
+    Signal(r"[ \t]*[*+-][ \t]+\S.*\n[ \t]*[*+-][ \t]+\S", ("\n",), line_start=True),  # bullet list
+    Signal(r"<(?:br|a|span|div|sup|img)\b[^>]*>", ("<",), flags=re.IGNORECASE),  # inline HTML in Markdown
 )
 BLANK_RUN = re.compile(r"\n{3,}")
 # Why: no page has a paragraph of a million characters; a body line that long is a dump without line
@@ -55,8 +68,8 @@ MAX_TITLE_WORDS = 24
 def looks_like_markdown(text: str) -> bool:
     """True when at least two kinds of Markdown-only markup appear in the text."""
     hits = 0
-    for pattern, needs in zip(MARKDOWN_SIGNALS, SIGNAL_NEEDS, strict=True):
-        if any(need in text for need in needs) and pattern.search(text):
+    for signal in MARKDOWN_SIGNALS:
+        if signal.found(text):
             hits += 1
             if hits >= 2:
                 return True
@@ -68,8 +81,13 @@ def tidy_plain_text(text: str) -> str:
     # Why not `re.sub(r"[ \t]+$", "", text, flags=re.M)`: it retries from every blank of a run that does
     # not end its line, quadratic in the run (a 1,000-level outline read as text took seconds, a long
     # indented line minutes); rstrip per line is linear, and faster on ordinary text too.
-    stripped = "\n".join([line.rstrip(" \t") for line in text.split("\n")])
-    return BLANK_RUN.sub("\n\n", stripped).strip("\n")
+    # Most dumps have no trailing blanks and no run of blank lines: then both passes would copy the text
+    # unchanged, and the tests for them are substring searches in C.
+    if " \n" in text or "\t\n" in text or text.endswith((" ", "\t")):
+        text = "\n".join([line.rstrip(" \t") for line in text.split("\n")])
+    if "\n\n\n" in text:
+        text = BLANK_RUN.sub("\n\n", text)
+    return text.strip("\n")
 
 
 def longest_line(text: str) -> int:

@@ -152,12 +152,18 @@ def split_front_matter(text: str) -> Split:
 def split_header_lines(text: str) -> Split:
     """Split `Source:`/`Date:`/`Title:` … lines at the very top of a text dump from its body."""
     fields: dict[str, Any] = {}
-    lines = text.split("\n")
-    index = 0
-    while index < len(lines) and (match := HEADER_LINE.match(lines[index])):
+    # Line by line from the top, not text.split("\n"): most texts have no header line, and splitting a
+    # whole text to read its first line cost more than the rest of this function.
+    start = 0  # where the line after the header lines starts; len(text) + 1 once no line is left
+    while start <= len(text):
+        end = text.find("\n", start)
+        end = len(text) if end < 0 else end
+        match = HEADER_LINE.match(text[start:end])  # a slice: "^" does not match at a `pos` past 0
+        if not match:
+            break
         fields.setdefault(match.group(1).lower(), match.group(2))
-        index += 1
+        start = end + 1
     # One stray "Title: …" line could be prose; a header block has two lines or is followed by a blank.
-    if not fields or (len(fields) < 2 and index < len(lines) and lines[index].strip()):
+    if not fields or (len(fields) < 2 and start <= len(text) and text[start:end].strip()):
         return Split(kind=None, body=text)
-    return Split(kind="header_lines", fields=fields, body="\n".join(lines[index:]))
+    return Split(kind="header_lines", fields=fields, body=text[start:])

@@ -78,6 +78,8 @@ def extra_value(value: Any) -> str:
 
 def build_metadata(fields: Mapping[str, Any]) -> Metadata:
     """Map a raw key/value mapping onto `Metadata`; unmapped keys land in `extra`."""
+    if not fields:  # most text dumps: every column empty, as the mapping below would leave it
+        return Metadata()
     folded: dict[str, tuple[str, Any]] = {}
     for name, value in fields.items():
         folded.setdefault(_key(str(name)), (str(name), value))
