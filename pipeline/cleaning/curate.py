@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pipeline.cleaning.boilerplate import RuleSet, guess_language, remove_boilerplate
 from pipeline.cleaning.document import Anchor, LanguageTag, ParsedDocument, RemovedSpan, Section
 from pipeline.cleaning.language import DocumentLanguage, needs_translation, tag_document
-from pipeline.cleaning.pii import Redaction, redact_pii, shift_offset
+from pipeline.cleaning.pii import Redaction, may_hold_pii, redact_pii, shift_offset
 from pipeline.cleaning.translate import TranslationBackend
 
 
@@ -122,8 +122,11 @@ def _redacted_span(span: RemovedSpan) -> RemovedSpan:
 def redact_document(cleaned: CleanDocument) -> tuple[CleanDocument, list[Redaction]]:
     """A clean document with e-mail addresses, phone numbers and IP addresses replaced by placeholders in
     its text, headings and removed spans; anchors follow the text. The redactions hold no values."""
-    # Removed spans keep their offsets into the parsed body, but their text must not publish a value either.
-    removed = [_redacted_span(span) for span in cleaned.removed]
+    # Removed spans keep their offsets into the parsed body, but their text must not publish a value either
+    # (most spans hold none, which one search of them all tells).
+    removed = list(cleaned.removed)
+    if removed and may_hold_pii(span.text for span in removed):
+        removed = [_redacted_span(span) for span in removed]
     text, redactions = redact_pii(cleaned.doc.text)
     if not redactions:
         return dataclasses.replace(cleaned, removed=removed), []

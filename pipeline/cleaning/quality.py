@@ -52,7 +52,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from itertools import compress, repeat
 from operator import itemgetter, methodcaller
 from pathlib import Path
@@ -204,7 +204,11 @@ class QualitySignals:
 
     def as_row(self) -> dict[str, int | float | None]:
         """The signals as a row of columns, named as the fields."""
-        return asdict(self)
+        # Not dataclasses.asdict: its deep copy of every (scalar) value costs more than the signals do.
+        return {name: getattr(self, name) for name in _SIGNAL_FIELDS}
+
+
+_SIGNAL_FIELDS = tuple(f.name for f in fields(QualitySignals))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from itertools import accumulate
+from operator import not_
 
 from pipeline.cleaning.document import Anchor, Heading, Section
 
@@ -53,12 +54,21 @@ URLISH = re.compile(r"https?://|www\.|\S@\S|\.(?:com|org|net|html?)\b", re.IGNOR
 TRAILING_COUNT = re.compile(r"\(\d+\)\s*$")
 
 
-class _Line(NamedTuple):
-    """One line of the body: where it starts, its content (without "\\r" of CRLF), whether it is blank."""
+@dataclass(frozen=True)
+class _Lines:
+    """The lines of the body, as parallel lists (built in a few C-level passes, not an object per line):
+    where each starts, its content (without "\\r" of CRLF), whether it is blank."""
 
-    start: int
-    content: str
-    blank: bool
+    start: list[int]
+    content: list[str]
+    blank: list[bool]
+
+    def next_nonblank(self, index: int) -> int | None:
+        """The index of the first non-blank line at or after `index`, or None."""
+        try:
+            return self.blank.index(False, index)
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True)
@@ -70,15 +80,13 @@ class _Head:
     level: int
 
 
-def _split_lines(text: str) -> list[_Line]:
+def _split_lines(text: str) -> _Lines:
     """The lines of `text` split on "\\n" only (other line breaks stay inside a line, as the parser's do)."""
-    lines: list[_Line] = []
-    start = 0
-    for raw in text.split("\n"):
-        content = raw.rstrip("\r")
-        lines.append(_Line(start, content, not content.strip()))
-        start += len(raw) + 1
-    return lines
+    raw = text.split("\n")
+    content = [line.rstrip("\r") for line in raw] if "\r" in text else raw
+    # Line k starts after the k lines before it and their "\n"s.
+    start = [0, *(end + k for k, end in enumerate(accumulate(map(len, raw[:-1])), 1))]
+    return _Lines(start, content, list(map(not_, map(str.strip, content))))
 
 
 def _letters(text: str) -> int:
@@ -105,19 +113,26 @@ def _match_key(line: str) -> str:
 def _title_like(content: str, *, max_words: int) -> bool:
     """True for a short line that reads like a title: no sentence end, mostly letters, no URL."""
     text = content.strip()
-    if not text or len(text) > MAX_TITLE_CHARS or len(text.split()) > max_words:
+    # Titles open with a letter or digit; "@user", "/Name", ". Sachrecht", "- item", quotes and brackets
+    # open replies, list items, wrapped lines and quotations. (The cheapest tests come first.)
+    if not text or len(text) > MAX_TITLE_CHARS or not text[0].isalnum() or "|" in text:
+        return False
+    if len(text.split()) > max_words:
         return False
     # "Tervetuloa! 🙂": the sentence end is what counts, not the emoji after it.
     core = text
-    while core and (unicodedata.category(core[-1])[0] in "SZ" or core[-1] in "\ufe0f\u200d"):
+    while (
+        core
+        and not core[-1].isalnum()
+        and (unicodedata.category(core[-1])[0] in "SZ" or core[-1] in "\ufe0f\u200d")
+    ):
         core = core[:-1]
-    if core.endswith(SENTENCE_END) or core.endswith("..."):
+    if core.endswith(SENTENCE_END):  # "..." included
         return False
-    # Titles open with a letter or digit; "@user", "/Name", ". Sachrecht", "- item", quotes and brackets
-    # open replies, list items, wrapped lines and quotations.
-    if not text[0].isalnum() or "|" in text or URLISH.search(text) or TRAILING_COUNT.search(text):
+    if URLISH.search(text) or TRAILING_COUNT.search(text):
         return False
-    first_letter = next((ch for ch in text if ch.isalpha()), "")
+    # The first character is a letter or digit; after a digit, the first letter decides.
+    first_letter = text[0] if text[0].isalpha() else next((ch for ch in text if ch.isalpha()), "")
     if not first_letter or first_letter.islower():
         return False
     letters = _letters(text)
@@ -126,13 +141,13 @@ def _title_like(content: str, *, max_words: int) -> bool:
     return letters >= 2 and letters >= 0.5 * visible
 
 
-def _is_prose_block(lines: Sequence[_Line], first: int) -> bool:
+def _is_prose_block(lines: _Lines, first: int) -> bool:
     """True when the block starting at line `first` reads like prose or is a list: what a heading heads."""
     block: list[str] = []
-    for line in lines[first:]:
-        if line.blank:
+    for j in range(first, len(lines.blank)):
+        if lines.blank[j]:
             break
-        block.append(line.content.strip())
+        block.append(lines.content[j].strip())
     if not block:
         return False
     if LIST_ITEM.match(block[0]) and len(block) >= 2:
@@ -147,32 +162,34 @@ def _is_prose_block(lines: Sequence[_Line], first: int) -> bool:
     return words >= MIN_PROSE_WORDS or (words >= MIN_SENTENCE_WORDS and joined.endswith(PROSE_END))
 
 
-def _next_nonblank(lines: Sequence[_Line], index: int) -> int | None:
-    """The index of the first non-blank line at or after `index`, or None."""
-    for j in range(index, len(lines)):
-        if not lines[j].blank:
-            return j
-    return None
-
-
-def _detect_headings(lines: Sequence[_Line]) -> list[_Head]:
+def _detect_headings(lines: _Lines) -> list[_Head]:
     """Heading lines of a plain-text body, found by the layout of short lines around them."""
     heads: list[_Head] = []
     outer_level = 0  # level of the last non-outline heading: numbered outline items sit one below it
-    n = len(lines)
-    for i, line in enumerate(lines):
-        if line.blank:
+    blank, contents = lines.blank, lines.content
+    n = len(blank)
+    for i in range(n):
+        if blank[i]:
             continue
-        content = line.content.strip()
-        prev_blank = i == 0 or lines[i - 1].blank or (bool(heads) and heads[-1].line == i - 1)
-        next_line = lines[i + 1] if i + 1 < n else None
-        next_blank = next_line is None or next_line.blank
+        line = contents[i]
+        content = line.strip()
+        if (
+            len(content) > MAX_TITLE_CHARS
+            and not content[0].isdecimal()
+            and not content.endswith((":", "："))
+        ):
+            # Too long for every kind of title below (only a label's colon or an outline item's number
+            # comes off before the length test): most lines of a body are these.
+            continue
+        prev_blank = i == 0 or blank[i - 1] or (bool(heads) and heads[-1].line == i - 1)
+        next_line = contents[i + 1] if i + 1 < n else None
+        next_blank = next_line is None or blank[i + 1]
 
         # Setext: "Title" over "=====" (level 1) or "-----" (level 2).
         if (
             prev_blank
             and next_line is not None
-            and (underline := SETEXT_UNDERLINE.match(next_line.content))
+            and (underline := SETEXT_UNDERLINE.match(next_line))
             and len(underline.group(1)) >= 3
             and _title_like(content.rstrip(":"), max_words=MAX_TITLE_WORDS + 2)
         ):
@@ -180,16 +197,17 @@ def _detect_headings(lines: Sequence[_Line]) -> list[_Head]:
             heads.append(_Head(i, _clean_heading(content, drop_numbering=False), level))
             outer_level = level
             continue
-        if SETEXT_UNDERLINE.match(line.content) and i > 0 and heads and heads[-1].line == i - 1:
+        if heads and heads[-1].line == i - 1 and SETEXT_UNDERLINE.match(line):
             continue  # the underline of the heading just found
 
         # Numbered outline item over an indented or bulleted sub-list: "1. Core Services" / "   - SageMaker".
-        numbered = NUMBERED_ITEM.match(line.content)
+        # (Its first visible character is a digit, which \d is: a decimal digit.)
+        numbered = NUMBERED_ITEM.match(line) if content[0].isdecimal() else None
         if numbered is not None:
             rest = numbered.group(1).strip()
             if (
                 next_line is not None
-                and BULLET_ITEM.match(next_line.content)
+                and BULLET_ITEM.match(next_line)
                 and _title_like(rest.rstrip(":"), max_words=MAX_OUTLINE_WORDS)
             ):
                 heads.append(_Head(i, _clean_heading(content, drop_numbering=True), outer_level + 1))
@@ -199,8 +217,8 @@ def _detect_headings(lines: Sequence[_Line]) -> list[_Head]:
             continue
         # Label: "AI/ML Services:" right over a list, or alone over a block ("Wichtigste Punkte:").
         if content.endswith((":", "：")) and _title_like(content[:-1], max_words=MAX_LABEL_WORDS):
-            if (not next_blank and next_line is not None and LIST_ITEM.match(next_line.content)) or (
-                next_blank and (j := _next_nonblank(lines, i + 1)) is not None and _is_prose_block(lines, j)
+            if (not next_blank and next_line is not None and LIST_ITEM.match(next_line)) or (
+                next_blank and (j := lines.next_nonblank(i + 1)) is not None and _is_prose_block(lines, j)
             ):
                 heads.append(_Head(i, _clean_heading(content, drop_numbering=False), 1))
                 outer_level = 1
@@ -211,7 +229,7 @@ def _detect_headings(lines: Sequence[_Line]) -> list[_Head]:
             next_blank
             and not content.endswith((":", "："))
             and _title_like(content, max_words=MAX_TITLE_WORDS)
-            and (j := _next_nonblank(lines, i + 1)) is not None
+            and (j := lines.next_nonblank(i + 1)) is not None
             and _is_prose_block(lines, j)
         ):
             heads.append(_Head(i, _clean_heading(content, drop_numbering=True), 1))
@@ -219,12 +237,12 @@ def _detect_headings(lines: Sequence[_Line]) -> list[_Head]:
     return heads
 
 
-def _match_hints(lines: Sequence[_Line], headings: Sequence[Heading]) -> list[_Head]:
+def _match_hints(lines: _Lines, headings: Sequence[Heading]) -> list[_Head]:
     """Lines that carry the parser's headings, matched in order; a hint absent from the text is skipped."""
     keys: dict[str, list[int]] = {}
-    for i, line in enumerate(lines):
-        if not line.blank:
-            keys.setdefault(_match_key(line.content), []).append(i)
+    for i, (content, blank) in enumerate(zip(lines.content, lines.blank, strict=True)):
+        if not blank:
+            keys.setdefault(_match_key(content), []).append(i)
     heads: list[_Head] = []
     after = -1  # hints come in document order: each one matches a line after the previous match
     for hint in headings:
@@ -265,7 +283,7 @@ def segment_sections(
     # Spans: an optional lead (only if it has text), then one span per heading line.
     spans: list[tuple[int, int]] = []
     meta: list[tuple[str | None, int]] = []
-    starts = [lines[h.line].start for h in heads]
+    starts = [lines.start[h.line] for h in heads]
     if not heads or text[: starts[0]].strip():
         spans.append((0, starts[0] if heads else len(text)))
         meta.append((None, 0))

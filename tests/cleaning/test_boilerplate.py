@@ -18,6 +18,7 @@ from pipeline.cleaning.boilerplate import (
     remove_boilerplate,
 )
 from pipeline.cleaning.boilerplate.classify import (
+    OTHER_BREAK_CHARS,
     _compiled,
     compile_rule,
     first_chars,
@@ -25,6 +26,13 @@ from pipeline.cleaning.boilerplate.classify import (
     is_anchored,
     line_core,
     match_rule,
+)
+from pipeline.cleaning.boilerplate.repeated import (
+    MIN_LINE_CHARS,
+    OTHER_BREAKS,
+    line_hash,
+    line_hashes,
+    normalise_line,
 )
 from pipeline.cleaning.boilerplate.rules import STOP_WORDS
 from tests.cleaning.helpers import parse_seed
@@ -633,3 +641,53 @@ def test_seed_files_exist() -> None:
     """The samples the gold names are in the repository."""
     assert all((SEEDS / name).is_file() for name in GOLD)
     assert isinstance(SEEDS, Path)
+
+
+# --- the corpus signal given as line hashes --------------------------------------------------------
+
+
+def test_other_break_chars_are_the_breaks_splitlines_adds_to_newline() -> None:
+    every = "".join(map(chr, range(0x110000)))
+    splitlines_breaks = {piece[-1] for piece in every.splitlines(keepends=True)[:-1]} - {"\n"}
+    assert set(OTHER_BREAK_CHARS) == splitlines_breaks == set(OTHER_BREAKS.findall(every))
+
+
+REPEATED_LINE = st.sampled_from(
+    [
+        "Subscribe to our Daily newsletter today",
+        "SUBSCRIBE to our daily newsletter, today!",  # the same line once normalised
+        "Get our daily awesome stories & videos in your inbox",
+        "Ten things we learned at the conference in 2024",
+        "Café über naïve — “quoted” line of text",
+        "A line with a\u2028line separator inside it",
+        "Share on Facebook",
+    ]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(REPEATED_LINE, st.sampled_from([EN_1, EN_2, DE_1, "", ""]), st.text(max_size=60)),
+        max_size=25,
+    ),
+    st.data(),
+)
+def test_lines_with_repeated_hashes_are_removed(parts: list[str], data: st.DataObject) -> None:
+    """A line whose normalised form has one of the hashes goes (by the corpus rule unless another rule took
+    it first), and the corpus rule takes no other line, whether the text is cached or seen fresh."""
+    text = "\n".join(parts)
+    hashes = frozenset(data.draw(st.lists(st.sampled_from(line_hashes(text) or [0]), max_size=6)))
+    for _ in range(2):  # the second time, short lines come from the cache of lines seen before
+        result = remove_boilerplate(text, repeated_hashes=hashes)
+        removed = {line for span in result.removed for line in range(span.line_start, span.line_end + 1)}
+        for number, line in enumerate(text.split("\n"), 1):
+            normal = normalise_line(line)
+            counted = len(normal) >= MIN_LINE_CHARS and line_hash(normal) in hashes
+            if counted and len(line_core(line)) >= MIN_LINE_CHARS:
+                assert number in removed
+            if any(
+                s.rule == "repeated_line" and s.line_start <= number <= s.line_end for s in result.removed
+            ):
+                assert counted
+    forget_seen_lines()

@@ -186,3 +186,31 @@ def test_invalid_parameters() -> None:
         minhash_signature("a b c", num_perm=0)
     with pytest.raises(ValueError, match="shingle"):
         minhash_signature("a b c", shingle=0)
+
+
+@pytest.mark.parametrize("shingle", [1, 2, 5, 9])
+@pytest.mark.parametrize("n_words", [1, 3, 5, 6, 40])
+def test_shingle_keys_are_the_top_half_of_the_weighted_sum_of_word_hashes(shingle: int, n_words: int) -> None:
+    """Each key is the top 32 bits of sum(hash(word) x multiplier of its position) mod 2^64, as documented
+    (one key for all the words when there are fewer than a shingle)."""
+    words = normalise_for_dedup(prose(n_words, n_words)).split()
+    hashes = [dedup._word_hash(word.encode()) for word in words]
+    multipliers = [int(m) for m in dedup._POSITION_MULT]
+    width = min(shingle, len(words))
+    expected = [
+        (sum(hashes[i + p] * multipliers[p] for p in range(width)) % 2**64) >> 32
+        for i in range(len(words) - width + 1)
+    ]
+    keys = shingle_hashes(prose(n_words, n_words), shingle)
+    assert keys.dtype == np.uint32
+    assert keys.tolist() == expected
+
+
+def test_signature_is_the_minimum_of_each_permutation() -> None:
+    """Value k of the signature is min((a_k x key + b_k) mod 2^32) over the shingle keys."""
+    text = prose(13, 50)
+    keys = [int(k) for k in shingle_hashes(text)]
+    a = [int(x) for x in dedup._PERM_A[:NUM_PERM]]
+    b = [int(x) for x in dedup._PERM_B[:NUM_PERM]]
+    expected = [min((a[k] * key + b[k]) % 2**32 for key in keys) for k in range(NUM_PERM)]
+    assert minhash_signature(text).tolist() == expected

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.cleaning.boilerplate import guess_language, remove_boilerplate
+from pipeline.cleaning.boilerplate.classify import (
+    GUESS_MAX_CHARS,
+    GUESS_WORDS,
+    PROSE_MIN_WORDS,
+    _word_runs,
+    prose_words,
+)
 from pipeline.cleaning.curate import clean_document
 from tests.cleaning.helpers import parse_seed
 from tests.conftest import load_gold
@@ -72,3 +83,68 @@ def test_a_close_vote_gives_no_hint() -> None:
 def test_clean_document_cleans_as_with_the_gold_language(entry: dict[str, str]) -> None:
     parsed = parse_seed(entry["file"])
     assert clean_document(parsed).doc.text == remove_boilerplate(parsed.text, language=entry["language"]).text
+
+
+# --- the words the vote reads ----------------------------------------------------------------------
+
+WORD = re.compile(r"[^\W_]+")  # the classifier's words, which the vote's fast reading must equal
+
+
+def reference_prose_words(text: str) -> list[str]:
+    """The vote's words read line by line with the regex: what prose_words must return."""
+    words: list[str] = []
+    for line in text[:GUESS_MAX_CHARS].split("\n"):
+        if len(words) >= GUESS_WORDS:
+            break
+        found = WORD.findall(line.lower())
+        if len(line) >= 2 * PROSE_MIN_WORDS - 1 and len(found) >= PROSE_MIN_WORDS:
+            words += found
+    return words
+
+
+def test_word_runs_equal_the_classifier_regex_for_every_character() -> None:
+    # A few hundred characters a text: a text's distinct characters are replaced one by one.
+    for start in range(0, 0x110000, 256):
+        text = "".join(f"a{chr(code)}B\n" for code in range(start, start + 256))
+        assert _word_runs(text).split() == WORD.findall(text.lower())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "ΟΔΟΣ ΣΤΑΣΙΣ Σ ΑΣ\nΣ\nlast ΣΣ",  # capital sigma: lowercased by its context, in each line
+        "İSTANBUL İstanbul\u0130",  # lowercases to two characters, the second a combining mark
+        "Ǆemal ǅ ǆ — “quoted” don’t_stop",
+        "x\ud800y\udfffz",  # lone surrogates (a bad decode upstream) are no letters
+    ],
+)
+def test_word_runs_on_characters_lower_treats_specially(text: str) -> None:
+    assert _word_runs(text).split() == WORD.findall(text.lower())
+    assert [line.split() for line in _word_runs(text).split("\n")] == [
+        WORD.findall(line) for line in text.lower().split("\n")
+    ]
+
+
+LINE = st.one_of(
+    st.sampled_from(["", "Home", "Über uns", "Read more ›", "ΣΟΦΙΑ ΣΑΣ", "İstanbul’s news"]),
+    st.sampled_from(list(PROSE.values())),
+    st.lists(
+        st.sampled_from(["the", "of", "und", "der", "la", "que", "och", "ja", "x", "Σ", "—", "_"]),
+        max_size=40,
+    ).map(" ".join),
+    st.text(max_size=80),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(LINE, max_size=60).map("\n".join))
+def test_prose_words_equal_reading_line_by_line_with_the_regex(text: str) -> None:
+    assert prose_words(text)[:GUESS_WORDS] == reference_prose_words(text)[:GUESS_WORDS]
+
+
+def test_prose_words_stop_at_the_word_budget_and_the_character_budget() -> None:
+    text = (PROSE["sv"] + "\n") * 200
+    assert len(prose_words(text)) < GUESS_WORDS + 100  # read block by block, not the whole text
+    assert prose_words(text)[:GUESS_WORDS] == reference_prose_words(text)[:GUESS_WORDS]
+    late = "x\n" * (GUESS_MAX_CHARS // 2) + PROSE["fi"]
+    assert prose_words(late) == [] and guess_language(late) is None

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.cleaning.pii import PLACEHOLDERS, Redaction, redact_pii, shift_offset
+from pipeline.cleaning.curate import CleanDocument, redact_document
+from pipeline.cleaning.document import ParsedDocument, RemovedSpan
+from pipeline.cleaning.pii import _PII, PLACEHOLDERS, Redaction, may_hold_pii, redact_pii, shift_offset
 
 EMAILS = [
     "jane.doe@example.com",
@@ -197,3 +199,35 @@ def test_any_text_redacts_consistently(text: str) -> None:
     out, redactions = redact_pii(text)
     assert_consistent(text, out, redactions)
     assert all(a.input_end <= b.input_start for a, b in pairwise(redactions))
+
+
+PII_TEXT = st.lists(
+    st.one_of(
+        st.sampled_from([*EMAILS, *PHONES, "192.168.0.1", "::1", "2001:db8::1", "Order no. 030 1234567"]),
+        st.text(alphabet=st.sampled_from("0123456789+(): @.-/x\n\u00a0"), max_size=20),
+        st.text(max_size=20),
+    ),
+    max_size=6,
+).map("".join)
+
+
+@given(st.lists(PII_TEXT, max_size=6))
+def test_one_search_of_joined_texts_tells_whether_any_holds_pii(texts: list[str]) -> None:
+    """may_hold_pii is False exactly when no text has a candidate, so when none has a value."""
+    assert may_hold_pii(texts) == any(_PII.search(text) for text in texts)
+    if not may_hold_pii(texts):
+        assert all(redact_pii(text) == (text, []) for text in texts)
+
+
+def test_removed_spans_are_redacted_and_left_alone_without_values() -> None:
+    doc = ParsedDocument("d", "d.txt", "0" * 64, 0, "text", None, "utf-8", "Body text.")
+    spans = [
+        RemovedSpan("contact", "footer", "Write to jane.doe@example.com", 0, 10, 1, 1),
+        RemovedSpan("share", "social", "Share this page", 11, 26, 2, 2),
+    ]
+    cleaned, _ = redact_document(CleanDocument(doc, spans, 25, None))
+    assert [s.text for s in cleaned.removed] == ["Write to [EMAIL]", "Share this page"]
+    assert cleaned.removed[1] is spans[1]
+    rest = spans[1:]
+    plain, _ = redact_document(CleanDocument(doc, rest, 15, None))
+    assert plain.removed == rest and plain.removed is not rest  # a list of its own, as when redacted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -290,3 +291,9 @@ def test_a_missing_file_is_an_error_naming_it(tmp_path: Path) -> None:
 def test_parse_names_its_source() -> None:
     with pytest.raises(ThresholdsFileError, match=r"^settings:1: unknown threshold"):
         parse_thresholds("foo: 1\n", source="settings")
+
+
+def test_row_holds_every_signal_by_its_field_name() -> None:
+    signals = quality_signals("Some text here.\nAnd a second line: twice twice.", "en")
+    assert signals.as_row() == dataclasses.asdict(signals)
+    assert list(signals.as_row()) == list(SIGNAL_NAMES)

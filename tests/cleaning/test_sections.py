@@ -370,3 +370,30 @@ def test_property_sections_tile_the_text(text: str, data: st.DataObject) -> None
         if section.heading is not None and section.char_start > 0:
             # A heading section starts at the start of a line.
             assert text[section.char_start - 1] == "\n"
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    text=DOC
+    | st.lists(st.sampled_from(["a b", " ", "\u00a0", "\u2028", "\r", "\n", "x\ty"]), max_size=30).map(
+        "".join
+    )
+)
+def test_property_section_words_add_up_to_the_text_words(text: str) -> None:
+    """Sections start after a line break, so no word spans two: their word counts add up to the text's."""
+    assert sum(s.n_words for s in segment_sections(text)) == len(text.split())
+
+
+@pytest.mark.parametrize(
+    ("line", "heading"),
+    [
+        ("Wichtigste Punkte" + " " * 90 + ":", "Wichtigste Punkte"),  # a label is measured without its colon
+        ("1." + " " * 90 + "Core Services", "Core Services"),  # an outline item without its number
+        ("Final Thoughts " + "x" * 80, None),  # too long for a title
+    ],
+)
+def test_long_lines_are_headings_only_when_their_title_is_short(line: str, heading: str | None) -> None:
+    body = "This paragraph reads like prose, with enough words to count as the block under a title."
+    sub = "   - SageMaker\n   - Bedrock" if line.startswith("1.") else body
+    text = f"Intro line.\n\n{line}\n{sub}" if line.startswith("1.") else f"Intro line.\n\n{line}\n\n{sub}"
+    assert [s.heading for s in segment_sections(text) if s.heading] == ([heading] if heading else [])

@@ -33,11 +33,11 @@ from collections.abc import Collection, Iterable
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from pipeline.cleaning.boilerplate.repeated import (
     MIN_LINE_CHARS,
-    OTHER_BREAKS,
     folded_lines,
     line_hash,
     lines_with_hashes,
@@ -94,6 +94,9 @@ _FIELD = re.compile(r"^[^:]{2,40}:\s+\S")  # "Label: value"
 _ALNUM = re.compile(r"[^\W_]")
 _SYMBOL = re.compile("[\u2190-\u21ff\u2600-\u27bf\U0001f000-\U0001faff]")  # arrows, emoji: may carry meaning
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+# The line breaks str.splitlines() splits at besides "\n" (the characters repeated.OTHER_BREAKS matches):
+# looking for each in the text is several times faster than one search of the character class.
+OTHER_BREAK_CHARS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 @dataclass(frozen=True)
@@ -556,23 +559,26 @@ def _static_cached(line: str, comp: _Compiled, stop: frozenset[str]) -> _Static:
 
 
 def _mark_repeated(
-    text: str, statics: list[_Static | None], repeated: frozenset[str], hashes: AbstractSet[int]
+    lines: list[str], statics: list[_Static | None], repeated: frozenset[str], hashes: AbstractSet[int]
 ) -> None:
     """Label the lines the corpus repeats: the corpus signal, after the rules and the separator check.
 
     A line is repeated when its normalised form is one of `repeated`, or has one of the `hashes` (and is
-    long enough to have been counted). The text is folded once as a whole, and a normalised line kept
-    with the cached features of a short line.
+    long enough to have been counted). The lines whose normalised form is not known yet are folded
+    together, as one text, and a normalised line is kept with the cached features of a short line.
     """
-    folded: list[str] | None = None
-    for i, st in enumerate(statics):
-        if st is None or st.label is not None or len(st.core) < 20:
-            continue
+    candidates = [
+        (i, st) for i, st in enumerate(statics) if st is not None and st.label is None and len(st.core) >= 20
+    ]
+    unknown = [(i, st) for i, st in candidates if st.normal is None]
+    if unknown:
+        # Folding never crosses a "\n" (see folded_lines), so the lines folded together are each folded.
+        folded = folded_lines("\n".join([lines[i] for i, _ in unknown]))
+        for (_, st), line in zip(unknown, folded, strict=True):
+            st.normal = " ".join(line.split())
+    for i, st in candidates:
         normal = st.normal
-        if normal is None:
-            if folded is None:
-                folded = folded_lines(text)
-            normal = st.normal = " ".join(folded[i].split())
+        assert normal is not None  # every candidate's is known by now
         if normal in repeated:
             pass
         elif not hashes or len(normal) < MIN_LINE_CHARS:  # shorter lines are never counted (line_hashes)
@@ -588,7 +594,8 @@ def _mark_repeated(
 def _static(line: str, comp: _Compiled, stop: frozenset[str]) -> _Static:
     """Compute the neighbour-independent features of a non-blank line (rules, shape, word statistics)."""
     core = line_core(line)
-    low = core.lower()
+    # Lowercased only when a rule or the word statistics read it (not for the long prose lines).
+    low = core.lower() if len(core) <= comp.max_chars else None
     rule = match_rule(core, comp, low)
     label: _Label | None = None
     if rule is not None:
@@ -607,6 +614,8 @@ def _static(line: str, comp: _Compiled, stop: frozenset[str]) -> _Static:
         prose, short_weak = True, False
     else:
         # Word statistics; a long line's function-word share is estimated on its start.
+        if low is None:
+            low = core.lower()
         words = _WORD.findall(low if len(low) <= WORDS_SAMPLE_CHARS else low[:WORDS_SAMPLE_CHARS])
         n_words = len(words) if len(low) <= WORDS_SAMPLE_CHARS else max(len(words), PROSE_LONG_WORDS)
         stop_share = sum(map(stop.__contains__, words)) / n_words if n_words else 0.0
@@ -658,7 +667,11 @@ class _Feat:
 
 def _features(view: list[int], statics: list[_Static | None]) -> _Feat:
     """Assemble one pass's features from the static ones plus paragraph, table and outline context."""
-    f = _Feat([], [], [], [], [], [], [], [])
+    idx: list[int] = []
+    pars: list[int] = []
+    present: list[_Static] = []
+    weak: list[bool] = []
+    outlines: list[bool] = []
     par = 0
     prev_blank = True
     in_table = False
@@ -675,7 +688,6 @@ def _features(view: list[int], statics: list[_Static | None]) -> _Feat:
         prev_blank = False
         if st.table_rule:
             in_table = True  # a Markdown table: authored data, never a link list
-        pipe_list = st.pipes >= 2 and not in_table and not st.prose and not st.colon
         outline = False
         if st.indent >= 0:
             # An indented item, an item under an indented one, a numbered item, or an item of a list
@@ -686,49 +698,58 @@ def _features(view: list[int], statics: list[_Static | None]) -> _Feat:
         if st.colon:
             introduced = True
         prev_item_indent = st.indent
-        f.idx.append(pos)
-        f.par.append(par)
-        f.core.append(st.core)
-        f.label.append(st.label)
-        f.prose.append(st.prose)
-        f.weak.append(st.short_weak or pipe_list)
-        f.outline.append(outline)
-        f.colon.append(st.colon)
-    return f
+        idx.append(pos)
+        pars.append(par)
+        present.append(st)
+        weak.append(st.short_weak or (st.pipes >= 2 and not in_table and not st.prose and not st.colon))
+        outlines.append(outline)
+    # The features that need no context are copied in one pass each.
+    return _Feat(
+        idx,
+        pars,
+        [st.core for st in present],
+        [st.label for st in present],
+        [st.prose for st in present],
+        weak,
+        outlines,
+        [st.colon for st in present],
+    )
 
 
-def _classify(view: list[int], statics: list[_Static | None]) -> list[_Label | None]:
-    """Label each line of one pass (`view` indexes input lines, -1 is a blank): a _Label or None."""
+def _classify(view: list[int], statics: list[_Static | None]) -> list[tuple[int, _Label]]:
+    """Label the lines of one pass (`view` indexes input lines, -1 is a blank): (position in `view`,
+    label) of each line removed, in order.
+
+    Each step visits only the lines it can act on (a later pass, on the kept lines, mostly has none)."""
     f = _features(view, statics)
     m = len(f.idx)
     # 1. rules and the corpus signal (static)
-    lab: list[_Label | None] = [f.label[k] for k in range(m)]
-    # 2a. block rules take their small paragraph (the pitch and small print of one box)
-    par_size: Counter[int] = Counter(f.par)
-    par_chars: Counter[int] = Counter()
-    for k in range(m):
-        par_chars[f.par[k]] += len(f.core[k])
-    for k in range(m):
-        lk = lab[k]
-        if lk is None or lk.kind != "block":
-            continue
-        p = f.par[k]
-        if par_size[p] <= BLOCK_MAX_LINES and par_chars[p] <= BLOCK_MAX_CHARS:
-            j = k - 1
-            while j >= 0 and f.par[j] == p:
-                lab[j] = lab[j] or lk
-                j -= 1
-            j = k + 1
-            while j < m and f.par[j] == p:
-                lab[j] = lab[j] or lk
-                j += 1
-        elif lk.group == AUTHOR and k > 0 and lab[k - 1] is None and _NAME_LINE.match(f.core[k - 1]):
-            lab[k - 1] = lk  # the name line right above a bio sentence
-    # 2b. openers take the short lines under them until article prose or an article heading
-    for k in range(m):
-        lk = lab[k]
-        if lk is None or lk.kind != "opener":
-            continue
+    lab: list[_Label | None] = list(f.label)
+    labelled = [(k, lk) for k, lk in enumerate(lab) if lk is not None]  # steps 2a and 2b keep these labels
+    # 2a. block rules take their small paragraph (the pitch and small print of one box). A line the loop
+    # labels is in the paragraph of the block line that labelled it, so visiting it would change nothing.
+    blocks = [(k, lk) for k, lk in labelled if lk.kind == "block"]
+    if blocks:
+        par_size: Counter[int] = Counter(f.par)
+        par_chars: Counter[int] = Counter()
+        for p, core in zip(f.par, f.core, strict=True):
+            par_chars[p] += len(core)
+        for k, lk in blocks:
+            p = f.par[k]
+            if par_size[p] <= BLOCK_MAX_LINES and par_chars[p] <= BLOCK_MAX_CHARS:
+                j = k - 1
+                while j >= 0 and f.par[j] == p:
+                    lab[j] = lab[j] or lk
+                    j -= 1
+                j = k + 1
+                while j < m and f.par[j] == p:
+                    lab[j] = lab[j] or lk
+                    j += 1
+            elif lk.group == AUTHOR and k > 0 and lab[k - 1] is None and _NAME_LINE.match(f.core[k - 1]):
+                lab[k - 1] = lk  # the name line right above a bio sentence
+    # 2b. openers take the short lines under them until article prose or an article heading (step 2a
+    # labels no opener, and the lines taken here are no openers either)
+    for k, lk in [(k, lk) for k, lk in labelled if lk.kind == "opener"]:
         j = k + 1
         taken = 0
         while j < m and taken < OPENER_MAX_LINES:
@@ -746,46 +767,48 @@ def _classify(view: list[int], statics: list[_Static | None]) -> list[_Label | N
             taken += 1
             j += 1
     # 3. a copy of a long line repeated within a few lines is a duplicate (a block printed twice)
-    for k in range(m):
-        core = f.core[k]
+    cores = f.core
+    for k in range(1, m):
         if (
-            lab[k] is None
-            and len(core) >= DUPLICATE_MIN_CHARS
-            and core in f.core[max(0, k - DUPLICATE_WINDOW) : k]
+            len(cores[k]) >= DUPLICATE_MIN_CHARS
+            and lab[k] is None
+            and cores[k] in cores[max(0, k - DUPLICATE_WINDOW) : k]
         ):
             lab[k] = _DUPLICATE
     # 4. link lists: link-like lines among link-like or boilerplate neighbours
-    bad = [lab[k] is not None or f.weak[k] for k in range(m)]
-    link: list[bool] = [False] * m
-    for k in range(m):
-        if lab[k] is not None or not f.weak[k] or f.outline[k]:
-            continue
-        lo, hi = max(0, k - LINK_WINDOW), min(m, k + LINK_WINDOW + 1)
-        n = hi - lo - 1
-        if n < 2:
-            continue
-        share = (sum(bad[lo:hi]) - 1) / n
-        link[k] = share >= LINK_MIN_SHARE
-    # The edges of a list see article on one side: grow each list into the link-like lines next to it,
-    # except a line that heads the prose after it.
-    for order in (range(m), range(m - 1, -1, -1)):
-        for k in order:
-            if link[k] or lab[k] is not None or not f.weak[k] or f.outline[k]:
+    candidates = [k for k in range(m) if f.weak[k] and lab[k] is None and not f.outline[k]]
+    if candidates:
+        bad = [lab[k] is not None or f.weak[k] for k in range(m)]
+        link: list[bool] = [False] * m
+        for k in candidates:
+            lo, hi = max(0, k - LINK_WINDOW), min(m, k + LINK_WINDOW + 1)
+            n = hi - lo - 1
+            if n < 2:
                 continue
-            if (k > 0 and link[k - 1]) or (k + 1 < m and link[k + 1]):
-                link[k] = not _heads_prose(f, lab, k)
-    for k in range(m):
-        if link[k]:
-            lab[k] = _LINK_LIST
-    # 5. a promo box's title line standing alone above the removed box
-    for k in range(m - 1):
+            share = (sum(bad[lo:hi]) - 1) / n
+            link[k] = share >= LINK_MIN_SHARE
+        # The edges of a list see article on one side: grow each list into the link-like lines next to
+        # it, except a line that heads the prose after it.
+        if True in link:
+            for order in (candidates, candidates[::-1]):
+                for k in order:
+                    if link[k]:
+                        continue
+                    if (k > 0 and link[k - 1]) or (k + 1 < m and link[k + 1]):
+                        link[k] = not _heads_prose(f, lab, k)
+            for k in candidates:
+                if link[k]:
+                    lab[k] = _LINK_LIST
+    # 5. a promo box's title line standing alone above the removed box (the title's label is only set
+    # after the box's lines are read, so the candidates can be listed first)
+    boxes = [(k, nxt) for k, nxt in enumerate(lab[1:]) if nxt is not None and nxt.group in PROMO_BOX_GROUPS]
+    for k, nxt in boxes:
         if lab[k] is not None or f.prose[k] or f.colon[k]:
             continue
         p = f.par[k]
-        if par_size[p] != 1 or f.par[k + 1] == p:
-            continue
-        nxt = lab[k + 1]
-        if nxt is None or nxt.group not in PROMO_BOX_GROUPS:
+        # Paragraph numbers only grow down the lines: the title is a paragraph of its own when its
+        # neighbours are in other ones.
+        if f.par[k + 1] == p or (k > 0 and f.par[k - 1] == p):
             continue
         end = k + 1
         while end < m and f.par[end] == f.par[k + 1]:
@@ -797,10 +820,7 @@ def _classify(view: list[int], statics: list[_Static | None]) -> list[_Label | N
             lab[k] = _Label("promo_title", nxt.group)
     # 6. the boilerplate-dense tail after the last run of article prose
     _trim_tail(f, lab)
-    out: list[_Label | None] = [None] * len(view)
-    for k in range(m):
-        out[f.idx[k]] = lab[k]
-    return out
+    return [(pos, lk) for pos, lk in zip(f.idx, lab, strict=True) if lk is not None]
 
 
 def _heads_prose(f: _Feat, lab: list[_Label | None], k: int) -> bool:
@@ -826,6 +846,10 @@ def _trim_tail(f: _Feat, lab: list[_Label | None]) -> None:
     TAIL_MAX_PROSE_SHARE of the article's prose): teaser blurbs and bios, not article sections.
     """
     m = len(f.idx)
+    # Whether each line was removed by a rule (or the corpus signal), not by a structural signal.
+    lab_rule = [lk is not None and lk.group != STRUCTURE for lk in lab]
+    if True not in lab_rule:
+        return  # no tail can start (a later pass, on the kept lines, has no rule match left)
     core_end = -1
     last_prose = -1
     for k in range(m):
@@ -838,16 +862,19 @@ def _trim_tail(f: _Feat, lab: list[_Label | None]) -> None:
     if core_end < 0:
         # No run of prose: the article is (at least) its first paragraph of prose.
         core_end = next((k for k in range(m) if f.prose[k] and lab[k] is None), -1)
+    starts = [k for k in range(core_end + 1, m) if lab_rule[k] and (k == 0 or lab[k - 1] is None)]
+    if not starts:
+        return
     article_chars = sum(len(f.core[k]) for k in range(core_end + 1) if f.prose[k] and lab[k] is None)
-    starts = [k for k in range(core_end + 1, m) if _is_rule(lab[k]) and (k == 0 or lab[k - 1] is None)]
+    # Rule matches and removed lines from line k to the end (the labels only change once a tail is cut).
+    rules_after = [0] * (m + 1)
+    removed_after = [0] * (m + 1)
+    for k in range(m - 1, starts[0] - 1, -1):
+        rules_after[k] = rules_after[k + 1] + lab_rule[k]
+        removed_after[k] = removed_after[k + 1] + (lab[k] is not None)
     for start in starts[:8]:
-        n_rule = sum(1 for k in range(start, m) if _is_rule(lab[k]))
-        n_removed = sum(1 for k in range(start, m) if lab[k] is not None)
-        if n_rule < TAIL_MIN_RULE_LINES or n_removed < TAIL_MIN_SHARE * (m - start):
+        if rules_after[start] < TAIL_MIN_RULE_LINES or removed_after[start] < TAIL_MIN_SHARE * (m - start):
             continue
-        rules_after = [0] * (m + 1)  # rule matches from line k to the end
-        for k in range(m - 1, start - 1, -1):
-            rules_after[k] = rules_after[k + 1] + _is_rule(lab[k])
         keep_prose: set[int] = set()
         prev_kind = "line"
         for k in range(start, m):
@@ -873,11 +900,6 @@ def _trim_tail(f: _Feat, lab: list[_Label | None]) -> None:
         return
 
 
-def _is_rule(label: _Label | None) -> bool:
-    """Whether a line was removed by a rule (or the corpus signal), not by a structural signal."""
-    return label is not None and label.group != STRUCTURE
-
-
 # --- a cheap language hint ----------------------------------------------------------------------
 # The hint only picks a stop-word list and the language-specific rules, so a vote of the stop-word
 # lists does (a language model costs ~10x more per document). Pages open with menus, often in English
@@ -893,27 +915,100 @@ GUESS_MIN_VOTES = 5  # fewer stop words than this is no evidence ("de" in a name
 # language of both splits; 1.5 costs Finnish 0.02 noise F1, and 2 leaves 1 page in 6 without a hint
 # (Spanish and French share "de la que en ...").
 GUESS_MIN_LEAD = 1.25
+GUESS_BLOCK_CHARS = 1_200  # the text is read in blocks of whole lines this long (GUESS_WORDS fit in one)
 _PROSE_MIN_CHARS = 2 * PROSE_MIN_WORDS - 1  # PROSE_MIN_WORDS one-letter words and the gaps between
+# The vote counts each language's stop words among the words read. Each stop word's memberships are packed
+# in one integer, a field of _VOTE_BITS bits per language, so that one C-level sum over the words counts
+# every language at once (a field never overflows: GUESS_WORDS < 2**_VOTE_BITS).
+_VOTE_BITS = 16
+_VOTE_FIELDS = tuple((lang, _VOTE_BITS * k) for k, lang in enumerate(STOP_WORDS))
+_VOTE_MASK = (1 << _VOTE_BITS) - 1
+_PACKED_VOTES = {
+    word: sum(1 << shift for lang, shift in _VOTE_FIELDS if word in STOP_WORDS[lang])
+    for word in ALL_STOP_WORDS
+}
+# The lowercased words of `_WORD` (`[^\W_]+`: runs of characters for which str.isalnum() holds) are taken
+# from UTF-8 bytes, several times faster than lower() and the regex on non-ASCII text (both do work per
+# character): a table lowercases ASCII letters and blanks ASCII punctuation ("\n" stays, to keep the
+# lines apart), and each distinct non-ASCII character (a page holds a handful) is replaced where needed
+# by one bytes.replace; UTF-8 is self-synchronising, so an encoded character only matches at character
+# boundaries.
+_ASCII_BYTES = bytes(range(0x80))
+
+
+def _word_byte(code: int) -> int:
+    """What a byte becomes in lowercased word runs (bytes of non-ASCII characters are dealt with later)."""
+    if code >= 0x80 or code == 0x0A:
+        return code
+    char = chr(code)
+    return ord(char.lower()) if char.isalnum() else 0x20
+
+
+_WORD_BYTES = bytes(map(_word_byte, range(256)))
+_CAPITAL_SIGMA = "\u03a3"  # the one character lower() maps by its context (final sigma)
+
+
+class _WordChars(dict[str, bytes | None]):
+    """What each non-ASCII character becomes in lowercased word runs, decided on first sight: its lowercase
+    form with every character that is not a letter or digit as a space, in UTF-8 (None: itself).
+
+    lower() maps every character but the capital sigma on its own, and a letter or digit it yields is its
+    own lowercase, so each character is replaced once, in any order."""
+
+    def __missing__(self, char: str) -> bytes | None:
+        """Decide a character once."""
+        runs = "".join(c if c.isalnum() else " " for c in char.lower())
+        value = None if runs == char else runs.encode("utf-8", "surrogatepass")
+        self[char] = value
+        return value
+
+
+_WORD_CHARS = _WordChars()
+
+
+def _word_runs(text: str) -> str:
+    """`text` lowercased, with every character but letters, digits and "\\n" replaced by a space: split()
+    gives exactly `_WORD.findall(text.lower())`, and split("\\n") its lines."""
+    data = text.encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
+    if not data.isascii():
+        chars = set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+        if _CAPITAL_SIGMA in chars:  # rare: the whole text through lower(), then characters without case
+            data = text.lower().encode("utf-8", "surrogatepass").translate(_WORD_BYTES)
+            chars = set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass"))
+        for char in chars:
+            replacement = _WORD_CHARS[char]
+            if replacement is not None:
+                data = data.replace(char.encode("utf-8", "surrogatepass"), replacement)
+    return data.decode("utf-8", "surrogatepass")
+
+
+def prose_words(text: str) -> list[str]:
+    """The lowercased words of the text's prose-like lines (PROSE_MIN_WORDS words or more), in order, read
+    from at most GUESS_MAX_CHARS of it until there are GUESS_WORDS: what the language vote reads."""
+    words: list[str] = []
+    start, end = 0, min(len(text), GUESS_MAX_CHARS)
+    while start < end and len(words) < GUESS_WORDS:
+        # A block of whole lines at a time, without splitting the whole text: the words needed are mostly
+        # in its first 1-2 KB. Lowercasing never joins lines (a final sigma is decided within its line).
+        stop = text.find("\n", start + GUESS_BLOCK_CHARS, end)
+        stop = end if stop < 0 else stop
+        block = text[start:stop]
+        for line, runs in zip(block.split("\n"), _word_runs(block).split("\n"), strict=True):
+            if len(line) < _PROSE_MIN_CHARS:  # shorter lines cannot hold enough words
+                continue
+            found = runs.split()
+            if len(found) >= PROSE_MIN_WORDS:
+                words += found
+                if len(words) >= GUESS_WORDS:
+                    break
+        start = stop + 1
+    return words
 
 
 def guess_language(text: str) -> str | None:
     """The language whose stop words cover the most of the text's first prose words, or None if unclear."""
-    words: list[str] = []
-    start, end = 0, min(len(text), GUESS_MAX_CHARS)
-    while start < end and len(words) < GUESS_WORDS:
-        # Line by line without splitting the whole text: the words needed are mostly in its first 1-2 KB.
-        stop = text.find("\n", start, end)
-        stop = end if stop < 0 else stop
-        if stop - start >= _PROSE_MIN_CHARS:  # shorter lines cannot hold enough words: skip the regex
-            found = _WORD.findall(text[start:stop].lower())
-            if len(found) >= PROSE_MIN_WORDS:
-                words += found
-        start = stop + 1
-    # Most words are no stop word of any list: drop them once rather than in each language's count.
-    hits = list(filter(ALL_STOP_WORDS.__contains__, words[:GUESS_WORDS]))
-    votes = sorted(
-        ((sum(map(stop.__contains__, hits)), lang) for lang, stop in STOP_WORDS.items()), reverse=True
-    )
+    packed = sum(map(_PACKED_VOTES.get, prose_words(text)[:GUESS_WORDS], repeat(0)))
+    votes = sorted((((packed >> shift) & _VOTE_MASK, lang) for lang, shift in _VOTE_FIELDS), reverse=True)
     (best, language), (second, _) = votes[0], votes[1]
     return language if best >= GUESS_MIN_VOTES and best >= GUESS_MIN_LEAD * second else None
 
@@ -973,28 +1068,27 @@ def remove_boilerplate(
     comp = _compiled(rules if rules is not None else _DEFAULT_RULES, language)
     stop = _stop_words(language)
     hashes = repeated_hashes if isinstance(repeated_hashes, AbstractSet) else frozenset(repeated_hashes)
-    if hashes and OTHER_BREAKS.search(text):
+    if hashes and any(map(text.__contains__, OTHER_BREAK_CHARS)):
         # A line holding a break that str.splitlines() also splits at is not one of the lines the hashes
         # were taken of (line_hashes splits that way): take the exact way round.
         repeated_lines = repeated_lines | lines_with_hashes(text, hashes)
         hashes = frozenset()
     lines = text.split("\n")
-    statics: list[_Static | None] = [
-        _static_cached(line, comp, stop) if line.strip() else None for line in lines
-    ]
+    # The features of the lines seen before, in one C-level pass; then those of the others (None: blank).
+    statics: list[_Static | None] = list(map(comp.seen_lines.get, lines))
+    for i in [i for i, st in enumerate(statics) if st is None]:
+        if lines[i].strip():
+            statics[i] = _static_cached(lines[i], comp, stop)
     if repeated_lines or hashes:
-        _mark_repeated(text, statics, repeated_lines, hashes)
+        _mark_repeated(lines, statics, repeated_lines, hashes)
     labels: list[_Label | None] = [None] * len(lines)
     view = list(range(len(lines)))  # the pass's lines, as indices of input lines (-1: a tidied blank)
     for _ in range(MAX_PASSES):
         found = _classify(view, statics)
-        changed = False
-        for pos, lab in enumerate(found):
-            if lab is not None and view[pos] >= 0:
-                labels[view[pos]] = lab
-                changed = True
-        if not changed:
+        if not found:
             break
+        for pos, lab in found:
+            labels[view[pos]] = lab  # a labelled line is never a tidied blank: blanks have no features
         view = _tidy([i for i in view if i < 0 or labels[i] is None], lines)
     out = "\n".join(lines[i] if i >= 0 else "" for i in _tidy(view, lines))
     return CleanResult(text=out, removed=_spans(text, lines, labels), author=_author(lines, labels))
