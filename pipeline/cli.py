@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pipeline.datasets.versions import list_versions, read_latest, read_manifest
+from pipeline.engine import EngineSpec
 
 if TYPE_CHECKING:
     import dagster as dg
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 
 def load_job() -> tuple[dg.DagsterInstance, dg.JobDefinition]:
     """The Dagster instance (DAGSTER_HOME's, else an ephemeral one) and the curate job of the Definitions."""
+    if os.environ.get("WEBCURATE_ENGINE", "local") == "local":
+        # The local engine's fork server loads the document code (about a second of CPU) on the other
+        # core while this process imports Dagster; the first asset finds it ready.
+        EngineSpec().warm_up()
     import dagster as dg  # imported here so that `webcurate status` starts fast
 
     from pipeline.definitions import defs
