@@ -38,6 +38,7 @@ from typing import Any
 
 from pipeline.cleaning.boilerplate.repeated import (
     MIN_LINE_CHARS,
+    OTHER_BREAK_CHARS,
     folded_lines,
     line_hash,
     lines_with_hashes,
@@ -94,9 +95,6 @@ _FIELD = re.compile(r"^[^:]{2,40}:\s+\S")  # "Label: value"
 _ALNUM = re.compile(r"[^\W_]")
 _SYMBOL = re.compile("[\u2190-\u21ff\u2600-\u27bf\U0001f000-\U0001faff]")  # arrows, emoji: may carry meaning
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
-# The line breaks str.splitlines() splits at besides "\n" (the characters repeated.OTHER_BREAKS matches):
-# looking for each in the text is several times faster than one search of the character class.
-OTHER_BREAK_CHARS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,9 @@ def _map_chars(text: str) -> str:
     return text
 
 
-# Line breaks that str.splitlines() splits at besides "\n" (line_hashes splits there; classify checks).
-OTHER_BREAKS = re.compile("[\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
+# Line breaks that str.splitlines() splits at besides "\n" (line_hashes splits there; classify checks):
+# looking for each in a text is several times faster than one search of a character class.
+OTHER_BREAK_CHARS = ("\r", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029")
 
 
 def folded_lines(text: str) -> list[str]:
