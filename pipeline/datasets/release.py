@@ -48,11 +48,18 @@ class ReleasePolicy:
     keep_duplicates: bool = False
     thresholds: QualityThresholds = field(default_factory=QualityThresholds)
 
-    def digest(self) -> str:
-        """A digest of what the policy leaves out: equal digests, equal releases from equal rows."""
-        decisions = self.duplicates.sort_by("doc_id").to_pydict()
-        settings = {"keep_duplicates": self.keep_duplicates, "thresholds": self.thresholds.in_force()}
-        text = json.dumps([decisions, settings], sort_keys=True, default=str)
+    def settings(self) -> dict[str, Any]:
+        """What the policy leaves out besides the duplicate decisions."""
+        return {"keep_duplicates": self.keep_duplicates, "thresholds": self.thresholds.in_force()}
+
+    def digest(self, doc_ids: pa.Array | None = None) -> str:
+        """A digest of what the policy leaves out (of the given documents, else all): equal digests, equal
+        releases from equal rows."""
+        decisions = self.duplicates
+        if doc_ids is not None:
+            decisions = decisions.filter(pc.is_in(decisions.column("doc_id"), value_set=doc_ids))
+        rows = decisions.sort_by("doc_id").to_pydict()
+        text = json.dumps([rows, self.settings()], sort_keys=True, default=str)
         return hashlib.sha256(text.encode("utf-8", "surrogateescape")).hexdigest()
 
 

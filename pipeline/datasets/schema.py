@@ -217,7 +217,17 @@ class StreamValidator:
 
     def check(self, name: str, table: pa.Table) -> list[Violation]:
         """The violations of one chunk of table `name` (recorded too); duplicates are reported by finish()."""
-        found = validate(table, self.schemas[name])
+        found = [v for v in validate(table, self.schemas[name]) if v.rule != "unique"]
+        self.note_unique(name, table)
+        self.violations.extend(found)
+        return found
+
+    def unique_columns(self, name: str) -> list[str]:
+        """The columns of table `name` whose values must be unique across all chunks."""
+        return [column for table_name, column in self._seen if table_name == name]
+
+    def note_unique(self, name: str, table: pa.Table) -> None:
+        """Count the unique columns' values of rows known to be valid otherwise (a reused part's)."""
         for (table_name, column), seen in self._seen.items():
             if table_name != name or column not in table.column_names:
                 continue
@@ -225,8 +235,6 @@ class StreamValidator:
                 if value in seen:
                     self._duplicates[(table_name, column)].append(value)
                 seen.add(value)
-        self.violations.extend(v for v in found if v.rule != "unique")
-        return [v for v in found if v.rule != "unique"]
 
     def finish(self) -> list[Violation]:
         """Every violation found, duplicates across all chunks included."""

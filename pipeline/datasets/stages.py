@@ -13,7 +13,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import partial
+from functools import lru_cache, partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -59,7 +59,7 @@ from pipeline.datasets.tables import (
     SECTIONS_SCHEMA,
     raw_row,
 )
-from pipeline.datasets.versions import Release, publish_stream, read_latest, read_manifest
+from pipeline.datasets.versions import Release, ReleasePart, publish_parts, read_latest, read_manifest
 from pipeline.engine import EngineSpec
 from pipeline.engine.cache import KEY_COLUMN, CacheStats, ResultCache, map_incremental
 
@@ -718,8 +718,10 @@ def publish_release(
 
     When the latest version was made from the same curated rows (same cache keys and paths, same
     schemas, same code, same policy), its content is known to be equal and nothing is read or written.
-    Schemas that break the latest version's without a new major schema file raise SchemaEvolutionBlocked
-    before anything is written. The manifest records the drift against the latest version.
+    Otherwise each curated part becomes a release part, and one the latest version already holds (see
+    release_parts) is linked from it, not read again. Schemas that break the latest version's without a
+    new major schema file raise SchemaEvolutionBlocked before anything is written. The manifest records
+    the drift against the latest version.
     """
     policy = policy or ReleasePolicy()
     input_key = release_input_key(curated, schemas, policy)
@@ -732,19 +734,6 @@ def publish_release(
     latest = read_latest(root)
     previous_counts = read_manifest(root, latest).get("counts", {}) if latest else None
     stats = StageStats()
-
-    def chunks() -> Iterator[dict[str, pa.Table]]:
-        """Release tables chunk by chunk, counting on the way."""
-        for batch in read_batches(curated, batch_size=batch_size):
-            stats.observe(batch)
-            chunk = release_chunk(batch, schemas, policy)
-            stats.totals.update({f"rows_{name}": chunk[name].num_rows for name in RELEASE_TABLES})
-            stats.totals["text_chars"] += int(pc.sum(chunk["documents"].column("n_chars")).as_py() or 0)
-            stats.tally("rule", chunk["removed"].column("rule"))
-            stats.tally("language", chunk["documents"].column("language"))
-            stats.tally("section_language", chunk["sections"].column("language"))
-            stats.tally("redaction", chunk["redactions"].column("type"))
-            yield chunk
 
     def full_manifest() -> dict[str, Any]:
         """The manifest with the counts gathered while streaming, and the drift they show."""
@@ -774,14 +763,86 @@ def publish_release(
             "drift": {**report.as_dict(), "markdown": report.markdown()} if report else None,
         }
 
-    release = publish_stream(root, chunks(), schemas, full_manifest, render_card)
+    parts = release_parts(curated, schemas, policy, stats, batch_size)
+    release = publish_parts(root, parts, schemas, full_manifest, render_card)
     return release, stats
+
+
+def release_parts(
+    curated: Path,
+    schemas: Mapping[str, TableSchema],
+    policy: ReleasePolicy,
+    stats: StageStats,
+    batch_size: int,
+) -> list[ReleasePart]:
+    """One release part per curated part, counted into `stats` as it is written or reused.
+
+    A part's key covers its curated part (named by its rows' cache keys and paths), the policy's
+    decisions on its documents and settings, the schemas and the code: one edited file changes the key
+    of its own part only, unless it changes duplicate decisions elsewhere too.
+    """
+    common = hashlib.sha256()
+    for piece in (code_version(), release_code_version(), *(repr(schemas[name]) for name in sorted(schemas))):
+        common.update(piece.encode())
+    parted = curated.is_dir()  # a single-file stage (older webcurate) has no part names to key by
+    parts = []
+    for file in stage_files(curated):
+        key = None
+        if parted:
+            ids = pq.read_table(file, columns=["doc_id"]).column("doc_id").combine_chunks()
+            digest = common.copy()
+            digest.update(f"{file.name}\0{policy.digest(ids)}".encode())
+            key = digest.hexdigest()
+        parts.append(_release_part(file, key, schemas, policy, stats, batch_size))
+    return parts
+
+
+def _release_part(
+    file: Path,
+    key: str | None,
+    schemas: Mapping[str, TableSchema],
+    policy: ReleasePolicy,
+    stats: StageStats,
+    batch_size: int,
+) -> ReleasePart:
+    """The release part made from one curated part file, its counts merged into `stats`."""
+    counts = StageStats()
+
+    def chunks() -> Iterator[dict[str, pa.Table]]:
+        """Release tables chunk by chunk, counting on the way."""
+        for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_size):
+            counts.observe(batch)
+            chunk = release_chunk(batch, schemas, policy)
+            counts.totals.update({f"rows_{name}": chunk[name].num_rows for name in RELEASE_TABLES})
+            counts.totals["text_chars"] += int(pc.sum(chunk["documents"].column("n_chars")).as_py() or 0)
+            counts.tally("rule", chunk["removed"].column("rule"))
+            counts.tally("language", chunk["documents"].column("language"))
+            counts.tally("section_language", chunk["sections"].column("language"))
+            counts.tally("redaction", chunk["redactions"].column("type"))
+            yield chunk
+        stats.merge(counts)
+
+    def reused(info: Mapping[str, Any]) -> None:
+        """Count a part linked from the latest version by the counts recorded with it."""
+        stats.merge(StageStats.from_dict(info))
+
+    return ReleasePart(key, chunks, counts.as_dict, reused)
+
+
+@lru_cache(maxsize=1)
+def release_code_version() -> str:
+    """A digest of the code that turns curated rows into release files, and the Parquet writer's version."""
+    digest = hashlib.sha256(pa.__version__.encode())
+    for name in ("release.py", "versions.py", "schema.py"):
+        digest.update((Path(__file__).parent / name).read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def release_input_key(curated: Path, schemas: Mapping[str, TableSchema], policy: ReleasePolicy) -> str:
     """What a release is made from: the curated parts (named by their rows' keys and paths), the
     schemas, the code version and what the policy leaves out."""
     digest = hashlib.sha256(code_version().encode())
+    digest.update(release_code_version().encode())
     digest.update(policy.digest().encode())
     for name in sorted(schemas):
         digest.update(repr(schemas[name]).encode())

@@ -5,6 +5,10 @@ Layout under the release root (`output/curated/`):
     v0001/documents/part-00000.parquet  v0001/manifest.json  v0001/README.md
     LATEST                               one line, the newest published version
 
+A version is written part by part (`publish_parts`); a part whose key the latest version holds is
+hard-linked from it, not written again. Linked files are shared by both versions and, like every
+published file, never written to.
+
 Nothing is ever overwritten: a version folder is created by one rename and never touched again; a
 failed or killed run leaves the previous version and `LATEST` as they were; staging folders and
 `LATEST` temporary files of dead writers are removed by the next writer. Writers serialise on an
@@ -29,7 +33,7 @@ import json
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -141,6 +145,8 @@ class ContentHasher:
 
     def _flush(self, name: str, *, final: bool) -> None:
         """Hash the whole HASH_ROWS pieces of the pending rows (and the rest too when `final`)."""
+        if not self._pending[name]:
+            return
         pending = pa.concat_tables(self._pending[name])
         whole = pending.num_rows if final else pending.num_rows - pending.num_rows % HASH_ROWS
         for start in range(0, whole, HASH_ROWS):
@@ -149,18 +155,33 @@ class ContentHasher:
                 self._digests[name].update(batch.serialize().to_pybytes())
         self._pending[name] = [pending.slice(whole)] if whole < pending.num_rows else []
 
+    def table_digests(self) -> dict[str, str]:
+        """The hash of each table's rows added so far."""
+        for name in self._digests:
+            self._flush(name, final=True)
+        return {name: digest.hexdigest() for name, digest in self._digests.items()}
+
     def hexdigest(self) -> str:
         """The hash of everything added, over the tables in name order."""
-        total = hashlib.sha256()
-        for name in sorted(self._digests):
-            self._flush(name, final=True)
-            total.update(name.encode())
-            total.update(self._digests[name].digest())
-        return total.hexdigest()
+        return combine_digests([self.table_digests()])
+
+
+def combine_digests(parts: Sequence[Mapping[str, str]]) -> str:
+    """A release's content hash from its parts' table digests, in part order within each table.
+
+    Of one part, it is what the hash of that part's whole tables always was; so a version published
+    whole keeps its hash, and a parted one equals another exactly when their parts' rows are equal.
+    """
+    total = hashlib.sha256()
+    for name in sorted({name for part in parts for name in part}):
+        total.update(name.encode())
+        for part in parts:
+            total.update(bytes.fromhex(part[name]))
+    return total.hexdigest()
 
 
 def content_hash(tables: Mapping[str, pa.Table]) -> str:
-    """The ContentHasher hash of whole tables."""
+    """The ContentHasher hash of whole tables (a release of one part)."""
     hasher = ContentHasher()
     for name, table in tables.items():
         hasher.update(name, table)
@@ -227,7 +248,8 @@ def remove_stale_staging(
 
 
 class PartWriter:
-    """Writes one table as `part-NNNNN.parquet` files of at most ROWS_PER_PART rows each, fsynced."""
+    """Writes one table as `part-NNNNN.parquet` files, fsynced: at most ROWS_PER_PART rows each, and a new
+    file after each release part, so that a part's files can be linked into a later version whole."""
 
     def __init__(self, folder: Path, schema: pa.Schema) -> None:
         folder.mkdir(parents=True)
@@ -237,13 +259,17 @@ class PartWriter:
         self.rows = 0
         self._writer: pq.ParquetWriter | None = None
         self._part_rows = 0
+        self._part_start = 0  # where in `paths` the files of the current release part begin
+
+    def _next_path(self) -> Path:
+        """The path of the next file, listed."""
+        self.paths.append(self.folder / f"part-{len(self.paths):05d}.parquet")
+        return self.paths[-1]
 
     def _next_part(self) -> None:
         """Close the current part file and open the next one."""
         self._close_part()
-        path = self.folder / f"part-{len(self.paths):05d}.parquet"
-        self.paths.append(path)
-        self._writer = pq.ParquetWriter(path, self.schema, compression="zstd")
+        self._writer = pq.ParquetWriter(self._next_path(), self.schema, compression="zstd")
         self._part_rows = 0
 
     def _close_part(self) -> None:
@@ -264,6 +290,26 @@ class PartWriter:
             self._part_rows += take
             self.rows += take
             table = table.slice(take)
+
+    def end_part(self) -> list[Path]:
+        """Close the current release part's files and return them (none if it had no rows)."""
+        self._close_part()
+        files = self.paths[self._part_start :]
+        self._part_start = len(self.paths)
+        return files
+
+    def link(self, source: Path, rows: int) -> Path:
+        """Add a file of an earlier version as the next file: a hard link (a copy where links fail)."""
+        self._close_part()
+        path = self._next_path()
+        try:
+            os.link(source, path)
+        except OSError:  # a file system without hard links
+            shutil.copyfile(source, path)
+            _fsync_path(path)
+        self.rows += rows
+        self._part_start = len(self.paths)
+        return path
 
     def close(self) -> list[Path]:
         """Finish the last part (an empty table still gets one part, so its schema is on disk)."""
@@ -292,6 +338,25 @@ def _point_latest(root: Path, version: str, on_stage: StageHook = _no_stage) -> 
     _fsync_path(root)
 
 
+def _ignore(_info: Mapping[str, Any]) -> None:
+    """The default `ReleasePart.reused`: nothing."""
+
+
+@dataclass(frozen=True)
+class ReleasePart:
+    """One part of a release: a key of what its rows are made from, and how to make them.
+
+    When the latest version holds a part of the same key (its files all there), the part's files are
+    hard-linked from it and `reused` is called with the `info` recorded then; otherwise `chunks` is
+    iterated and `info` called after it. Exactly one of `chunks` and `reused` is called.
+    """
+
+    key: str | None  # equal keys mean equal rows of every table (same code and schemas); None: never reused
+    chunks: Callable[[], Iterable[Mapping[str, pa.Table]]]
+    info: Callable[[], Mapping[str, Any]] = dict
+    reused: Callable[[Mapping[str, Any]], None] = _ignore
+
+
 def publish(
     root: Path,
     tables: Mapping[str, pa.Table],
@@ -301,7 +366,7 @@ def publish(
     *,
     on_stage: StageHook = _no_stage,
 ) -> Release:
-    """Validate, stage and publish whole in-memory `tables` (see publish_stream)."""
+    """Validate, stage and publish whole in-memory `tables` (see publish_parts)."""
     return publish_stream(root, [tables], schemas, lambda: manifest, render_card, on_stage=on_stage)
 
 
@@ -314,13 +379,28 @@ def publish_stream(
     *,
     on_stage: StageHook = _no_stage,
 ) -> Release:
-    """Validate and stage the tables chunk by chunk, then publish them as the next version, unless their
-    content equals `LATEST`'s.
+    """Validate, stage and publish tables given chunk by chunk, as one part (see publish_parts)."""
+    part = ReleasePart(None, lambda: chunks)
+    return publish_parts(root, [part], schemas, manifest, render_card, on_stage=on_stage)
 
-    Every table of `schemas` is published (empty if no chunk has rows for it). `manifest` is called after
-    the last chunk, so it can report counts gathered on the way. Raises ReleaseBlocked, with every
-    violation and nothing published, when any table breaks its schema. `on_stage` is called with each
-    name of STAGES as the publish reaches it (a seam for fault-injection tests).
+
+def publish_parts(
+    root: Path,
+    parts: Iterable[ReleasePart],
+    schemas: Mapping[str, TableSchema],
+    manifest: Callable[[], Mapping[str, Any]],
+    render_card: Callable[[dict[str, Any]], str],
+    *,
+    on_stage: StageHook = _no_stage,
+) -> Release:
+    """Validate and stage the tables part by part, chunk by chunk, then publish them as the next version,
+    unless their content equals `LATEST`'s.
+
+    Every table of `schemas` is published (empty if no chunk has rows for it). A part the latest version
+    already holds (same key) is linked from it, its rows not read again. `manifest` is called after the
+    last part, so it can report counts gathered on the way. Raises ReleaseBlocked, with every violation
+    and nothing published, when any table breaks its schema. `on_stage` is called with each name of
+    STAGES as the publish reaches it (a seam for fault-injection tests).
     """
     root.mkdir(parents=True, exist_ok=True)
     with writer_lock(root):
@@ -330,7 +410,7 @@ def publish_stream(
         staging.mkdir()
         on_stage("staging")
         try:
-            release = _stage_and_publish(root, staging, chunks, schemas, manifest, render_card, on_stage)
+            release = _stage_and_publish(root, staging, parts, schemas, manifest, render_card, on_stage)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -341,20 +421,32 @@ def publish_stream(
     return release
 
 
-def _stage_and_publish(
-    root: Path,
+def _reusable_parts(folder: Path, manifest: Mapping[str, Any], tables: Iterable[str]) -> dict[str, Any]:
+    """The parts of a version (its manifest's records) by key, those with every table and file there."""
+    files = manifest.get("files", {})
+    found = {}
+    for record in manifest.get("parts", []):
+        paths = [path for listed in record["files"].values() for path in listed]
+        if (
+            record["key"] is not None
+            and set(record["digests"]) == set(tables)
+            and all(path in files and (folder / path).is_file() for path in paths)
+        ):
+            found[record["key"]] = record
+    return found
+
+
+def _write_part(
+    part: ReleasePart,
     staging: Path,
-    chunks: Iterable[Mapping[str, pa.Table]],
     schemas: Mapping[str, TableSchema],
-    manifest: Callable[[], Mapping[str, Any]],
-    render_card: Callable[[dict[str, Any]], str],
+    writers: Mapping[str, PartWriter],
+    validator: StreamValidator,
     on_stage: StageHook,
-) -> Release:
-    """Write the chunks into `staging` (validating and hashing), then rename it to the next version."""
-    writers = {name: PartWriter(staging / name, schema.arrow) for name, schema in schemas.items()}
-    validator = StreamValidator(schemas)
+) -> dict[str, Any]:
+    """Validate, write and hash a part's chunks; the part's record for the manifest."""
     hasher = ContentHasher()
-    for chunk in chunks:
+    for chunk in part.chunks():
         for name, table in chunk.items():
             # After a violation keep validating, so that the report lists every one, but stop writing.
             if validator.check(name, table) or validator.violations:
@@ -365,22 +457,89 @@ def _stage_and_publish(
         on_stage("chunk")
     for name, schema in schemas.items():
         hasher.update(name, schema.arrow.empty_table())  # a table without rows still hashes its schema
+    files = {
+        name: [path.relative_to(staging).as_posix() for path in writer.end_part()]
+        for name, writer in writers.items()
+    }
+    return {"key": part.key, "files": files, "digests": hasher.table_digests(), "info": dict(part.info())}
+
+
+def _link_part(
+    source: Path,
+    staging: Path,
+    record: Mapping[str, Any],
+    source_files: Mapping[str, Any],
+    writers: Mapping[str, PartWriter],
+    validator: StreamValidator,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Link a part's files from the version in `source`; its record and the linked files' entries.
+
+    Its rows passed this validation when first published (the key covers the schemas); only the values
+    that must be unique across the release are read, to check them against the other parts'.
+    """
+    files: dict[str, list[str]] = {}
+    entries: dict[str, Any] = {}
+    for name, writer in writers.items():
+        files[name] = []
+        unique = validator.unique_columns(name)
+        for old in record["files"].get(name, []):
+            path = writer.link(source / old, source_files[old]["rows"])
+            relative = path.relative_to(staging).as_posix()
+            files[name].append(relative)
+            entries[relative] = source_files[old]
+            if unique:
+                validator.note_unique(name, pq.read_table(path, columns=unique))
+    return {**record, "files": files}, entries
+
+
+def _stage_and_publish(
+    root: Path,
+    staging: Path,
+    parts: Iterable[ReleasePart],
+    schemas: Mapping[str, TableSchema],
+    manifest: Callable[[], Mapping[str, Any]],
+    render_card: Callable[[dict[str, Any]], str],
+    on_stage: StageHook,
+) -> Release:
+    """Write (or link) the parts into `staging`, validating and hashing, then rename it to the next
+    version."""
+    writers = {name: PartWriter(staging / name, schema.arrow) for name, schema in schemas.items()}
+    validator = StreamValidator(schemas)
+    latest = read_latest(root)
+    previous = read_manifest(root, latest) if latest else {}
+    reusable = _reusable_parts(root / latest, previous, schemas) if latest else {}
+    records: list[dict[str, Any]] = []
+    linked: dict[str, Any] = {}  # files linked from the latest version: their manifest entries
+    for part in parts:
+        record = reusable.get(part.key) if part.key is not None else None
+        if record is None:
+            records.append(_write_part(part, staging, schemas, writers, validator, on_stage))
+            continue
+        assert latest is not None
+        relinked, entries = _link_part(root / latest, staging, record, previous["files"], writers, validator)
+        records.append(relinked)
+        linked.update(entries)
+        part.reused(record["info"])
+    if not records:  # no parts: one empty part, so that the schemas are hashed and on disk
+        records.append(_write_part(ReleasePart(None, list), staging, schemas, writers, validator, on_stage))
     violations = validator.finish()
     if violations:
         on_stage("blocked")
         raise ReleaseBlocked(violations)
-    digest = hasher.hexdigest()
+    digest = combine_digests([record["digests"] for record in records])
     rows = {name: writer.rows for name, writer in writers.items()}
-    parts = [path for writer in writers.values() for path in writer.close()]
+    paths = [path for writer in writers.values() for path in writer.close()]
     on_stage("parts")
-    latest = read_latest(root)
-    if latest and read_manifest(root, latest).get("content_hash") == digest:
+    if latest and previous.get("content_hash") == digest:
         on_stage("unchanged")
         return Release(latest, root / latest, False, digest, rows, f"content equals {latest}; nothing new")
     files = {}
-    for path in parts:
+    for path in paths:
         relative = path.relative_to(staging).as_posix()
-        files[relative] = {"sha256": file_sha256(path), "rows": pq.read_metadata(path).num_rows}
+        files[relative] = linked.get(relative) or {
+            "sha256": file_sha256(path),
+            "rows": pq.read_metadata(path).num_rows,
+        }
     existing = list_versions(root)
     version = version_name(int(existing[-1][1:]) + 1 if existing else 1)
     full_manifest = {
@@ -391,6 +550,7 @@ def _stage_and_publish(
         "schemas": {name: schemas[name].file_name for name in schemas},
         "files": files,
         **manifest(),
+        "parts": records,
     }
     _write_text(staging / MANIFEST, json.dumps(full_manifest, indent=2, ensure_ascii=False) + "\n")
     on_stage("manifest")

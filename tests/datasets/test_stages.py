@@ -15,10 +15,14 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.datasets import stages
+from pipeline.datasets.dedup import DECISIONS_SCHEMA
 from pipeline.datasets.files import PARTS_FILE, part_ends, read_batches, read_stage, stage_files
+from pipeline.datasets.release import RELEASE_TABLES, ReleasePolicy
+from pipeline.datasets.schema import load_schema
 from pipeline.datasets.steps import CurateConfig, SeedsConfig
+from pipeline.datasets.versions import Release, read_manifest
 from pipeline.engine import EngineSpec
-from tests.conftest import SEEDS
+from tests.conftest import REPO, SEEDS
 
 ENGINE = EngineSpec(workers=2, timeout_s=30)
 # A line of site chrome for the repeated-lines tests: long enough to count, in no sample.
@@ -284,9 +288,7 @@ def test_an_unknown_engine_is_refused_with_the_known_ones() -> None:
 def test_release_chunks_hold_every_curated_document_section_and_removal(tmp_path: Path) -> None:
     pipeline = Pipeline(tmp_path)
     run = pipeline.run()
-    from pipeline.datasets.release import RELEASE_TABLES, release_chunk
-    from pipeline.datasets.schema import load_schema
-    from tests.conftest import REPO
+    from pipeline.datasets.release import release_chunk
 
     schemas = {name: load_schema(REPO / "schemas", name) for name in RELEASE_TABLES}
     chunks = [release_chunk(b, schemas) for b in read_batches(pipeline.outs.documents, batch_size=2)]
@@ -298,3 +300,89 @@ def test_release_chunks_hold_every_curated_document_section_and_removal(tmp_path
     text_of = dict(zip(*tables["documents"].select(["doc_id", "text"]).to_pydict().values(), strict=True))
     for section in tables["sections"].to_pylist():
         assert text_of[section["doc_id"]][section["char_start"] : section["char_end"]] == section["text"]
+
+
+def release(pipeline: Pipeline, root: Path, policy: ReleasePolicy | None = None) -> tuple[Release, dict]:  # type: ignore[type-arg]
+    """Publish the pipeline's curated documents under `root`; the release and its manifest."""
+    schemas = {name: load_schema(REPO / "schemas", name) for name in RELEASE_TABLES}
+    published, _ = stages.publish_release(
+        pipeline.outs.documents, root, schemas, {}, lambda m: f"# {m['version']}\n", policy=policy
+    )
+    return published, read_manifest(root, published.version)
+
+
+def inodes(root: Path, version: str) -> dict[str, int]:
+    """The release files of a version: relative path -> inode."""
+    folder = root / version
+    return {p.relative_to(folder).as_posix(): p.stat().st_ino for p in folder.rglob("*.parquet")}
+
+
+def release_tables(root: Path, version: str) -> dict[str, pa.Table]:
+    """The tables of a version as pyarrow reads the folders."""
+    return {name: pq.read_table(root / version / name) for name in RELEASE_TABLES}
+
+
+def assert_same_release(first: tuple[Release, dict], second: tuple[Release, dict]) -> None:  # type: ignore[type-arg]
+    """Two releases hold equal rows, hashes and counts (versions and dates may differ)."""
+    (one, left), (two, right) = first, second
+    assert one.content_hash == two.content_hash
+    assert left["counts"] == right["counts"] and left["rows"] == right["rows"]
+    assert left["skipped"] == right["skipped"]
+    for name, table in release_tables(one.path.parent, one.version).items():
+        assert table.equals(release_tables(two.path.parent, two.version)[name]), name
+
+
+def test_a_release_after_one_changed_file_links_every_other_part_and_equals_a_full_release(
+    tmp_path: Path,
+) -> None:
+    pipeline = Pipeline(tmp_path, part_rows=2)
+    pipeline.run()
+    root = tmp_path / "curated"
+    _, first = release(pipeline, root)
+    assert len(first["parts"]) >= 3  # the test needs parts that stay and one that changes
+    changed = sorted(pipeline.seeds.iterdir())[2]
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nA closing paragraph added later on.\n")
+    pipeline.run()
+    incremental = release(pipeline, root)
+    assert incremental[0].version == "v0002"
+    before, after = inodes(root, "v0001"), inodes(root, "v0002")
+    kept = [r for r in incremental[1]["parts"] if r["key"] in {p["key"] for p in first["parts"]}]
+    assert 1 <= len(kept) == len(first["parts"]) - 1
+    for record in incremental[1]["parts"]:
+        linked = record in kept
+        old = next((p for p in first["parts"] if p["key"] == record["key"]), None)
+        for name, files in record["files"].items():
+            for index, path in enumerate(files):
+                # A kept part's files are the very files of v0001 (hard links); the changed one's are new.
+                assert (old is not None and after[path] == before[old["files"][name][index]]) is linked
+    assert any(changed.name in str(row) for row in release_tables(root, "v0002")["documents"].to_pylist())
+    assert_same_release(incremental, release(pipeline, tmp_path / "fresh"))
+
+
+def test_a_changed_duplicate_decision_rewrites_only_the_part_of_the_document_it_drops(tmp_path: Path) -> None:
+    pipeline = Pipeline(tmp_path, part_rows=2)
+    pipeline.run()
+    root = tmp_path / "curated"
+    _, first = release(pipeline, root)
+    documents = read_stage(pipeline.outs.documents)
+    dropped, kept_one = documents.column("doc_id").to_pylist()[-1], documents.column("doc_id").to_pylist()[0]
+    decisions = pa.Table.from_pylist(
+        [
+            {
+                "doc_id": dropped,
+                "duplicate_of": kept_one,
+                "rule": "exact_duplicate",
+                "similarity": 1.0,
+                "canonical_in_input": True,
+            }
+        ],
+        schema=DECISIONS_SCHEMA,
+    )
+    policy = ReleasePolicy(decisions)
+    second = release(pipeline, root, policy)
+    assert second[0].version == "v0002"
+    assert dropped not in release_tables(root, "v0002")["documents"].column("doc_id").to_pylist()
+    new_keys = [r["key"] for r in second[1]["parts"] if r["key"] not in {p["key"] for p in first["parts"]}]
+    assert len(new_keys) == 1  # the last part, which holds the dropped document
+    assert new_keys[0] == second[1]["parts"][-1]["key"]
+    assert_same_release(second, release(pipeline, tmp_path / "fresh", policy))
