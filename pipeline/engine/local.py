@@ -187,7 +187,7 @@ class LocalEngine:
     def map(self, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         """The output batches, in input order, one per input batch, with `schema`."""
         self.schema = schema
-        self.slots = []  # started with the first batch that has rows: a fully cached run starts none
+        self.slots = []  # started as batches with rows wait (see _run): a fully cached run starts none
         try:
             yield from self._run(iter(batches), schema)
         finally:
@@ -216,8 +216,10 @@ class LocalEngine:
                 if batch.num_rows:  # an empty batch has nothing to do; it is emitted in its turn
                     waiting.append(next_id)
                 next_id += 1
-            if waiting and not self.slots:
-                self.slots = [self._start() for _ in range(self.workers)]
+            # Workers start as batches wait for them: a run with one document to redo forks one, not all.
+            idle = sum(slot.batch_id is None for slot in self.slots)
+            for _ in range(min(len(waiting) - idle, self.workers - len(self.slots))):
+                self.slots.append(self._start())
             for slot in self.slots:
                 if slot.batch_id is None and waiting:
                     batch_id = waiting.popleft()

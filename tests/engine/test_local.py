@@ -60,3 +60,11 @@ def test_empty_input_and_empty_batches() -> None:
     empty = pa.RecordBatch.from_pylist([], schema=pa.schema([("x", pa.int64())]))
     (out,) = engine.map(iter([empty]), SCHEMA)
     assert out.num_rows == 0
+
+
+def test_workers_start_as_batches_wait_so_one_document_forks_one_worker() -> None:
+    engine = LocalEngine(work, failed, workers=2, timeout_s=10.0)
+    assert [r["y"] for r in run(engine, 1, 4)] == [0]
+    assert len(engine.slots) == 1
+    assert [r["y"] for r in run(engine, 3, 1)] == [0, 2, 4]  # three batches: both workers
+    assert len(engine.slots) == 2
