@@ -16,11 +16,11 @@ those have become duplicates of each other):
 3. the smallest order key (`source_path`), then the smallest `doc_id`.
 
 Near duplicates: the signatures are cut into `bands` bands of `rows` values; documents whose values agree
-on a whole band become candidates (numpy: each band hashed to a 64-bit key, sorted, equal runs paired),
-and a candidate pair is kept when its estimated Jaccard similarity (the share of equal signature
-values) reaches the threshold. The verified pairs form clusters (their connected components; no
-union-find is needed, the pass below reaches a cluster through its pairs). A cluster is not merged
-transitively: in a chain A~B, B~C with A and C below the threshold, making A the kept
+on a whole band become candidates (numpy: each band hashed to a 64-bit key, the keys that share a hash
+bucket sorted, equal runs paired), and a candidate pair is kept when its estimated Jaccard similarity
+(the share of equal signature values) reaches the threshold. The verified pairs form clusters (their
+connected components; no union-find is needed, the pass below reaches a cluster through its pairs).
+A cluster is not merged transitively: in a chain A~B, B~C with A and C below the threshold, making A the kept
 document of C would name as "near duplicate" two texts that are not. Instead each cluster is covered
 greedily: the first document in the order above is kept, its direct neighbours become its duplicates,
 and the next document not yet covered is kept, and so on. So every dropped document is within the
@@ -151,7 +151,9 @@ def _read(batches: Iterable[pa.RecordBatch], order_by: Sequence[str]) -> _Finger
         usable = pc.and_(pc.is_valid(batch.column("dedup_key")), pc.is_valid(batch.column("minhash")))
         if "skip_reason" in batch.schema.names:
             usable = pc.and_(usable, pc.is_null(batch.column("skip_reason")))
-        rows = batch.filter(usable)
+        # Filtered only when some row is not usable: copying a batch (signatures and all) that keeps
+        # every row cost more than the rest of the reading.
+        rows = batch if usable.true_count == batch.num_rows else batch.filter(usable)
         ignored += batch.num_rows - rows.num_rows
         if not rows.num_rows:
             continue
@@ -183,40 +185,68 @@ def _mix(values: np.ndarray) -> np.ndarray:
     return values
 
 
-def candidate_pairs(signatures: np.ndarray, bands: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs (i < j, row indices) of signatures equal on at least one band, each pair once.
+def _band_keys(signatures: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """(bands x n) uint64: each band's `rows` values of every signature combined into one mixed key."""
+    n = signatures.shape[0]
+    values = signatures[:, : bands * rows].astype(np.uint64).reshape(n, bands, rows)
+    keys = values[:, :, 0] * _BAND_MULT[0]
+    for offset in range(1, rows):
+        keys += values[:, :, offset] * _BAND_MULT[offset]
+    keys = np.ascontiguousarray(keys.T)  # a band's keys contiguous, for the sorts
+    return _mix(keys)
 
-    Rows are expected in keep order: in a run of equal band keys (stable-sorted) the first row is the
+
+def _shared_keys(keys: np.ndarray) -> np.ndarray:
+    """Row indices (ascending) whose key may occur twice: those whose hash bucket holds more than one.
+
+    Why: most keys are unique and sorting all of them was the most expensive step; a key that occurs
+    twice always shares its bucket, so sorting only these rows finds every run of equal keys."""
+    buckets = 1 << max(4, (8 * keys.size - 1).bit_length())  # about one row in nine collides
+    bucket = (keys & np.uint64(buckets - 1)).astype(np.intp)
+    return np.flatnonzero(np.bincount(bucket, minlength=buckets)[bucket] > 1)
+
+
+def candidate_pairs(signatures: np.ndarray, bands: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (i < j, row indices) of signatures equal on at least one band, each pair once, by (i, j).
+
+    Rows are expected in keep order: in a run of equal band keys (in row order) the first row is the
     best-placed, and it is paired with every other row of the run (so a cluster's first document meets
     all its band-mates however large the run), besides each row with its next _WINDOW rows."""
     n = signatures.shape[0]
     if bands * rows > signatures.shape[1]:
         raise ValueError(f"{bands} bands x {rows} rows exceed the {signatures.shape[1]} signature values")
-    codes: list[np.ndarray] = []
-    positions = np.arange(n)
-    for band in range(bands):
-        key = np.zeros(n, dtype=np.uint64)
-        for offset in range(rows):
-            key += signatures[:, band * rows + offset].astype(np.uint64) * _BAND_MULT[offset]
-        key = _mix(key)
-        order = np.argsort(key, kind="stable")
-        ordered = key[order]
-        starts_run = np.concatenate(([True], ordered[1:] != ordered[:-1]))
-        if starts_run.all():
-            continue
-        first = order[np.maximum.accumulate(np.where(starts_run, positions, 0))]
-        members = ~starts_run
-        codes.append(first[members] * n + order[members])
-        for distance in range(1, _WINDOW + 1):
-            equal = ordered[distance:] == ordered[:-distance]
-            if not equal.any():
-                break
-            at = np.flatnonzero(equal)
-            low, high = order[at], order[at + distance]
-            codes.append(np.minimum(low, high) * n + np.maximum(low, high))
-    if not codes:
+    # All bands' runs side by side: each band's rows that may share a key, stable-sorted by key.
+    ordered: list[np.ndarray] = []
+    members: list[np.ndarray] = []
+    for key in _band_keys(signatures, bands, rows):
+        shared = _shared_keys(key)
+        place = shared[np.argsort(key[shared], kind="stable")]
+        ordered.append(key[place])
+        members.append(place)
+    if not members or not sum(m.size for m in members):
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
-    unique = np.unique(np.concatenate(codes).astype(np.int64))
+    keys = np.concatenate(ordered)
+    row = np.concatenate(members).astype(np.int64)
+    starts_run = np.ones(keys.size, dtype=bool)
+    starts_run[1:] = keys[1:] != keys[:-1]
+    band_ends = np.cumsum([m.size for m in members])
+    starts_run[band_ends[band_ends < keys.size]] = True  # a run never spans two bands
+    positions = np.arange(keys.size)
+    run_start = np.maximum.accumulate(np.where(starts_run, positions, 0))
+    run_end = np.append(np.flatnonzero(starts_run)[1:], keys.size)[np.cumsum(starts_run) - 1]
+    # Each row with its next rows of the run, up to _WINDOW of them (all pairs of a run up to 17 rows).
+    ahead = np.minimum(run_end - positions - 1, _WINDOW)
+    low = np.repeat(positions, ahead)
+    high = low + np.arange(low.size) - np.repeat(np.cumsum(ahead) - ahead, ahead) + 1
+    # The run's first row with the rows beyond the window (the others are among the pairs above).
+    far = np.flatnonzero(positions - run_start > _WINDOW)
+    low = np.concatenate((row[low], row[run_start[far]]))
+    high = np.concatenate((row[high], row[far]))
+    codes = np.minimum(low, high) * n + np.maximum(low, high)
+    codes.sort()
+    first_of_code = np.ones(codes.size, dtype=bool)
+    first_of_code[1:] = codes[1:] != codes[:-1]
+    unique = codes[first_of_code]
     return unique // n, unique % n
 
 

@@ -120,3 +120,66 @@ def test_a_folder_that_cannot_be_listed_is_recorded_and_the_walk_goes_on(
     monkeypatch.setattr(os, "scandir", refuse)  # the seeds folder itself: the run cannot go on
     with pytest.raises(OSError, match="cannot be listed: Permission denied"):
         list(walk_seeds(tmp_path))
+
+
+def test_each_folder_lists_its_symlinked_folders_then_its_files_then_its_subfolders(tmp_path: Path) -> None:
+    # The inventory's row order (and so its parts) depends on this order; symlinks and hidden folders
+    # are never entered.
+    seeds = tmp_path / "seeds"
+    for folder in ("b", "b/c", ".git", "d"):
+        (seeds / folder).mkdir(parents=True)
+    for name in ("z.txt", "b/y.txt", "b/c/x.txt", ".git/config", "d/w.txt"):
+        (seeds / name).write_text(name)
+    (seeds / "b" / "a-link").symlink_to(seeds / "d")
+    (seeds / "b" / "m-link.txt").symlink_to(seeds / "z.txt")
+    (seeds / "a-link").symlink_to(tmp_path)
+    items = list(scan_seeds(seeds))
+    assert [(i.source_path, getattr(i, "reason", None)) for i in items] == [
+        ("a-link", "symlink (not followed)"),
+        ("z.txt", None),
+        ("b/a-link", "symlink (not followed)"),
+        ("b/m-link.txt", "symlink (not followed)"),
+        ("b/y.txt", None),
+        ("b/c/x.txt", None),
+        ("d/w.txt", None),
+    ]
+    assert [i.source_path for i in walk_seeds(seeds)] == [i.source_path for i in items]
+
+
+def test_a_folder_whose_listing_fails_halfway_is_recorded_without_any_of_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A partial listing would look like deleted files to the next stages; the folder is recorded instead.
+    for name in ("a/1.txt", "a/2.txt", "a/3.txt", "b/4.txt"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text(name)
+    real_scandir = os.scandir
+
+    class FailingHalfway:
+        """A listing of `path` that fails after its first entry."""
+
+        def __init__(self, path: str) -> None:
+            self.path, self.listing, self.given = path, real_scandir(path), 0
+
+        def __enter__(self) -> FailingHalfway:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self.listing.close()
+
+        def __iter__(self) -> FailingHalfway:
+            return self
+
+        def __next__(self) -> os.DirEntry[str]:
+            self.given += 1
+            if self.given > 1:
+                raise OSError(5, "Input/output error", self.path)
+            return next(self.listing)
+
+    def scandir(path: str) -> Any:
+        return FailingHalfway(path) if os.path.basename(path) == "a" else real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    items = {item.source_path: item for item in scan_seeds(tmp_path)}
+    assert set(items) == {"a", "b/4.txt"}
+    assert items["a"].reason == "unreadable folder: Input/output error"  # type: ignore[union-attr]

@@ -269,6 +269,45 @@ def test_candidate_pairs_in_a_large_run_reach_its_first_row() -> None:
     assert (5, 6) in pairs and (5, 30) not in pairs  # beyond it, neighbours within the window
 
 
+def banded_pairs(signatures: np.ndarray, bands: int, rows: int, window: int = 16) -> set[tuple[int, int]]:
+    """The candidate pairs by their definition, row by row: in every group of rows equal on a band (in
+    row order), the first row with each other row, and each row with its next `window` rows."""
+    pairs: set[tuple[int, int]] = set()
+    for band in range(bands):
+        groups: dict[tuple[int, ...], list[int]] = {}
+        for index, signature in enumerate(signatures[:, band * rows : (band + 1) * rows].tolist()):
+            groups.setdefault(tuple(signature), []).append(index)
+        for group in groups.values():
+            pairs |= {(group[0], other) for other in group[1:]}
+            pairs |= {(a, b) for k, a in enumerate(group) for b in group[k + 1 : k + 1 + window]}
+    return pairs
+
+
+@pytest.mark.parametrize("values", [2, 3, 5, 600])
+def test_candidate_pairs_are_exactly_the_band_mates_in_order(values: int) -> None:
+    # Few distinct values give runs of every length (up to hundreds, beyond the window), many almost
+    # none. Only rows sharing a hash bucket are sorted, so this checks none is missed. Each column has
+    # its own random 32-bit values: a band's key is a weighted sum, which small or swapped values would
+    # make collide (a collision only adds a candidate, but then this reference would not hold).
+    rng = np.random.default_rng(values)
+    pool = rng.integers(0, 1 << 32, size=(values, 13), dtype=np.uint64).astype(np.uint32)
+    signatures = pool[rng.integers(0, values, size=(600, 13)), np.arange(13)]
+    signatures[300:310] = signatures[:10]  # some rows equal everywhere
+    first, second = candidate_pairs(signatures, 3, 4)
+    found = list(zip(first.tolist(), second.tolist(), strict=True))
+    assert found == sorted(banded_pairs(signatures, 3, 4))  # each pair once, in order
+
+
+def test_candidate_pairs_of_too_few_rows() -> None:
+    for n in (0, 1):
+        first, second = candidate_pairs(np.zeros((n, 12), dtype=np.uint32), 2, 6)
+        assert first.size == second.size == 0
+    first, second = candidate_pairs(np.arange(24, dtype=np.uint32).reshape(2, 12), 2, 6)
+    assert first.size == 0  # two rows without an equal band
+    first, second = candidate_pairs(np.zeros((2, 12), dtype=np.uint32), 2, 6)
+    assert (first.tolist(), second.tolist()) == ([0], [1])
+
+
 def test_decisions_are_the_same_from_no_previous_documents_all_of_them_or_the_ones_they_keep() -> None:
     # Why: the duplicates stage reuses its decisions after a release made from them (stages._equivalent)
     # on this ground; a chain, a star of near copies, exact copies and unrelated documents.
