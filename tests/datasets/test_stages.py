@@ -9,6 +9,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -302,7 +303,10 @@ def test_release_chunks_hold_every_curated_document_section_and_removal(tmp_path
         assert text_of[section["doc_id"]][section["char_start"] : section["char_end"]] == section["text"]
 
 
-def release(pipeline: Pipeline, root: Path, policy: ReleasePolicy | None = None) -> tuple[Release, dict]:  # type: ignore[type-arg]
+Published = tuple[Release, dict[str, Any]]  # a release and its manifest
+
+
+def release(pipeline: Pipeline, root: Path, policy: ReleasePolicy | None = None) -> Published:
     """Publish the pipeline's curated documents under `root`; the release and its manifest."""
     schemas = {name: load_schema(REPO / "schemas", name) for name in RELEASE_TABLES}
     published, _ = stages.publish_release(
@@ -322,7 +326,7 @@ def release_tables(root: Path, version: str) -> dict[str, pa.Table]:
     return {name: pq.read_table(root / version / name) for name in RELEASE_TABLES}
 
 
-def assert_same_release(first: tuple[Release, dict], second: tuple[Release, dict]) -> None:  # type: ignore[type-arg]
+def assert_same_release(first: Published, second: Published) -> None:
     """Two releases hold equal rows, hashes and counts (versions and dates may differ)."""
     (one, left), (two, right) = first, second
     assert one.content_hash == two.content_hash
