@@ -17,7 +17,8 @@ those have become duplicates of each other):
 
 Near duplicates: the signatures are cut into `bands` bands of `rows` values; documents whose values agree
 on a whole band become candidates (numpy: each band hashed to a 64-bit key, the keys that share a hash
-bucket sorted, equal runs paired), and a candidate pair is kept when its estimated Jaccard similarity
+bucket sorted, equal runs paired in source order, so the pairs depend on the documents alone and not
+on what the previous version kept), and a candidate pair is kept when its estimated Jaccard similarity
 (the share of equal signature values) reaches the threshold. The verified pairs form clusters (their
 connected components; no union-find is needed, the pass below reaches a cluster through its pairs).
 A cluster is not merged transitively: in a chain A~B, B~C with A and C below the threshold, making A the kept
@@ -209,9 +210,10 @@ def _shared_keys(keys: np.ndarray) -> np.ndarray:
 def candidate_pairs(signatures: np.ndarray, bands: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
     """Pairs (i < j, row indices) of signatures equal on at least one band, each pair once, by (i, j).
 
-    Rows are expected in keep order: in a run of equal band keys (in row order) the first row is the
-    best-placed, and it is paired with every other row of the run (so a cluster's first document meets
-    all its band-mates however large the run), besides each row with its next _WINDOW rows."""
+    In a run of equal band keys (in row order) the first row is paired with every other row of the run
+    (so a large cluster's rows all meet one common row, however large the run), besides each row with its
+    next _WINDOW rows. The pairs depend on the rows and their order only: find_duplicates passes them
+    in source order, which does not change with what a previous version kept."""
     n = signatures.shape[0]
     if bands * rows > signatures.shape[1]:
         raise ValueError(f"{bands} bands x {rows} rows exceed the {signatures.shape[1]} signature values")
@@ -300,12 +302,14 @@ class _Nodes:
 
     doc_ids: pa.Array
     tiers: np.ndarray
+    source_rank: np.ndarray  # each node's place in source order (the order columns, then doc_id)
     keys: np.ndarray
     signatures: np.ndarray
 
 
 def _nodes(current: _Fingerprints, earlier: _Fingerprints, stats: DedupStats) -> _Nodes:
-    """This input's and the previous-only documents, sorted by tier, order columns, doc_id."""
+    """This input's and the previous-only documents in keep order: by tier, then source order (order
+    columns, then doc_id)."""
     if earlier.signatures.size and earlier.signatures.shape[1] != current.signatures.shape[1]:
         raise ValueError(
             f"the previous version's signatures have {earlier.signatures.shape[1]} values and these "
@@ -325,7 +329,6 @@ def _nodes(current: _Fingerprints, earlier: _Fingerprints, stats: DedupStats) ->
     current.signatures = earlier.signatures = _NO_SIGNATURES
     ranking = pa.table(
         {
-            "tier": tiers.astype(np.int8),
             **{
                 f"order_{i}": pa.concat_arrays([c, pa.nulls(extra, c.type)])
                 for i, c in enumerate(current.order)
@@ -334,8 +337,10 @@ def _nodes(current: _Fingerprints, earlier: _Fingerprints, stats: DedupStats) ->
         }
     )
     sort_keys = [(name, "ascending") for name in ranking.column_names]
-    place = pc.sort_indices(ranking, sort_keys=sort_keys).to_numpy()  # nulls (previous-only) last
-    return _Nodes(doc_ids.take(pa.array(place)), tiers[place], keys[place], signatures[place])
+    in_source_order = pc.sort_indices(ranking, sort_keys=sort_keys).to_numpy()  # nulls (previous-only) last
+    source_rank = np.argsort(tiers[in_source_order], kind="stable")  # source places, by tier: keep order
+    place = in_source_order[source_rank]
+    return _Nodes(doc_ids.take(pa.array(place)), tiers[place], source_rank, keys[place], signatures[place])
 
 
 def _representatives(keys: np.ndarray) -> np.ndarray:
@@ -355,9 +360,12 @@ def _near(
     among the `candidates` (exact-key representatives with at least one shingle)."""
     width = nodes.signatures.shape[1]
     stats.bands, stats.rows = lsh_params(threshold, width)
+    # Pairs are found in source order, not keep order, so that they depend on the documents alone and
+    # not on which ones the previous version kept (see candidate_pairs and stages._equivalent).
+    candidates = candidates[np.argsort(nodes.source_rank[candidates])]
     signatures = nodes.signatures
     nodes.signatures = _NO_SIGNATURES  # freed once the candidates' rows are copied out
-    if candidates.size != signatures.shape[0]:
+    if candidates.size != signatures.shape[0] or (candidates[1:] < candidates[:-1]).any():
         signatures = signatures[candidates]
     first, second = candidate_pairs(signatures, stats.bands, stats.rows)
     stats.candidate_pairs = int(first.size)
