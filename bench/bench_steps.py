@@ -53,7 +53,7 @@ from pipeline.datasets.steps import (
 )
 from pipeline.datasets.tables import CURATED_SCHEMA
 from pipeline.engine.cache import KEY_COLUMN
-from pipeline.engine.local import _worker, in_input_order
+from pipeline.engine.local import _worker, in_input_order, pack, unpack
 
 Row = dict[str, Any]
 BATCH_SIZE = stages.DEFAULT_BATCH_SIZE
@@ -97,7 +97,7 @@ SUB_STEPS: dict[str, list[tuple[str, str, str]]] = {
 class _Pipe:
     """The worker's end of the engine's pipe, in process: tasks to receive, messages sent back."""
 
-    def __init__(self, tasks: list[tuple[int, list[int], pa.RecordBatch]]) -> None:
+    def __init__(self, tasks: list[tuple[int, list[int], bytes]]) -> None:
         self.tasks = deque(tasks)
         self.sent: list[tuple[Any, ...]] = []
 
@@ -112,14 +112,14 @@ class _Pipe:
 
 def run_worker(fn: Callable[[Row], Row], batches: list[pa.RecordBatch], schema: pa.Schema) -> list[pa.Table]:
     """Each batch through the engine's worker loop in this process; the output tables, in input order."""
-    pipe = _Pipe([(i, list(range(b.num_rows)), b) for i, b in enumerate(batches)])
+    pipe = _Pipe([(i, list(range(b.num_rows)), pack(b)) for i, b in enumerate(batches)])
     _worker(fn, schema, pipe, [0.0, 0.0])  # type: ignore[arg-type]
     pieces: dict[int, list[tuple[list[int], pa.Table]]] = defaultdict(list)
     for kind, batch_id, *payload in pipe.sent:
         if kind == "failed":
             raise RuntimeError(f"a document of batch {batch_id} failed: {payload}")
-        indices, rows = payload
-        pieces[batch_id].append((indices, pa.Table.from_batches([rows])))
+        indices, packed = payload
+        pieces[batch_id].append((indices, pa.Table.from_batches([unpack(packed)])))
     return [in_input_order(pieces[i], schema) for i in range(len(batches))]
 
 

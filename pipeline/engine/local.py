@@ -3,9 +3,9 @@
 Every document gets a time limit. A worker ticks for each finished document, so the parent always knows
 which document a worker is on and since when; one that overruns is killed, that document is recorded
 as failed ("timed out"), a fresh worker takes its place and the rest of the batch goes on. A function
-that raises fails only its own document. Rows travel as Arrow batches both ways (the parent never
-turns them into Python objects). Batches come back in input order, and at most two batches per
-worker are in flight, so memory is bounded by the batch size, not the corpus.
+that raises fails only its own document. Rows travel as Arrow IPC streams both ways (the parent never
+turns them into Python objects). Batches come back in input order, and at most two batches per worker
+are in flight, so memory is bounded by the batch size, not the corpus.
 """
 
 from __future__ import annotations
@@ -48,21 +48,38 @@ FLUSH_ROWS = 64
 FLUSH_S = 0.5
 
 
-def _worker(fn: DocumentFunction, schema: pa.Schema, conn: Connection, state: Any) -> None:
-    """Worker loop: receive (batch id, indices, rows as Arrow), run `fn` on each row, report back.
+def pack(batch: pa.RecordBatch) -> bytes:
+    """A record batch as Arrow IPC stream bytes, the form batches travel in between processes.
 
-    Messages back: ("rows", batch id, indices, Arrow batch) with finished rows, ("failed", batch id,
+    Why: pickling a batch walks every array and buffer in Python (about 1 ms for 64 curated rows each
+    way); the IPC stream is written and read in C++ (about 0.1 ms), and read back without a copy."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def unpack(data: bytes) -> pa.RecordBatch:
+    """The record batch of `pack`'s bytes (its buffers point into `data`)."""
+    return pa.ipc.open_stream(pa.py_buffer(data)).read_next_batch()
+
+
+def _worker(fn: DocumentFunction, schema: pa.Schema, conn: Connection, state: Any) -> None:
+    """Worker loop: receive (batch id, indices, packed rows), run `fn` on each row, report back.
+
+    Messages back: ("rows", batch id, indices, packed batch) with finished rows, ("failed", batch id,
     index, reason) for a row that raised. `state` holds [index being worked on, its start time].
     """
     while True:
         task = conn.recv()
         if task is None:
             return
-        batch_id, indices, batch = task
+        batch_id, indices, packed = task
         done: list[int] = []
         results: list[Row] = []
         last_flush = time.monotonic()
-        for index, row in zip(indices, batch.to_pylist(), strict=True):
+        for index, row in zip(indices, unpack(packed).to_pylist(), strict=True):
             state[0], state[1] = index, time.monotonic()
             try:
                 results.append(fn(row))
@@ -70,10 +87,10 @@ def _worker(fn: DocumentFunction, schema: pa.Schema, conn: Connection, state: An
             except Exception as exc:
                 conn.send(("failed", batch_id, index, describe_error(exc)))
             if len(done) >= FLUSH_ROWS or (done and time.monotonic() - last_flush >= FLUSH_S):
-                conn.send(("rows", batch_id, done, pa.RecordBatch.from_pylist(results, schema=schema)))
+                conn.send(("rows", batch_id, done, pack(pa.RecordBatch.from_pylist(results, schema=schema))))
                 done, results, last_flush = [], [], time.monotonic()
         if done:
-            conn.send(("rows", batch_id, done, pa.RecordBatch.from_pylist(results, schema=schema)))
+            conn.send(("rows", batch_id, done, pack(pa.RecordBatch.from_pylist(results, schema=schema))))
 
 
 @dataclass
@@ -182,7 +199,7 @@ class LocalEngine:
             if len(indices) < batch.rows.num_rows
             else batch.rows
         )
-        slot.conn.send((batch_id, indices, rows))
+        slot.conn.send((batch_id, indices, pack(rows)))
 
     def map(self, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         """The output batches, in input order, one per input batch, with `schema`."""
@@ -259,8 +276,8 @@ class LocalEngine:
                 )
                 done, table = [index], failure
             else:
-                done, rows = payload
-                table = pa.Table.from_batches([rows])
+                done, packed = payload
+                table = pa.Table.from_batches([unpack(packed)])
             batch.pieces.append((done, table))
             batch.pending -= len(done)
             slot.pending.difference_update(done)
