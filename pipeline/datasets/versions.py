@@ -488,7 +488,7 @@ def _link_part(
             files[name].append(relative)
             entries[relative] = source_files[old]
             if unique:
-                validator.note_unique(name, pq.read_table(path, columns=unique))
+                validator.note_unique(name, pq.ParquetFile(path).read(columns=unique))
     return {**record, "files": files}, entries
 
 
