@@ -90,23 +90,45 @@ def _proc_memory(pid: int) -> tuple[int, int, int]:
     return pss, rss, hwm
 
 
+def _proc_cpu_s(pid: int) -> float | None:
+    """CPU seconds (user + system) one process has used so far, or None once it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class TreeMemory:
     """Samples a process tree's memory in a thread: peak sums of PSS and of RSS, and the largest peak RSS
-    of one process (VmHWM)."""
+    of one process (VmHWM); and the CPU seconds of every process of the tree (`cpu_s`)."""
 
     def __init__(self, root: int, interval: float = 0.1) -> None:
         self.root, self.interval = root, interval
         self.peak_tree_kib = self.peak_tree_rss_kib = self.peak_proc_kib = 0
+        # Each process's CPU at its last sample: one that exits between samples loses at most `interval`.
+        self._cpu_by_pid: dict[int, float] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def cpu_s(self) -> float:
+        """CPU seconds used by the tree's processes, summed (why: on a shared machine wall time varies
+        far more than the work done)."""
+        return sum(self._cpu_by_pid.values())
 
     def _run(self) -> None:
         """Sample until stopped."""
         while not self._stop.is_set():
-            memory = [_proc_memory(pid) for pid in process_tree(self.root)]
+            tree = process_tree(self.root)
+            memory = [_proc_memory(pid) for pid in tree]
             self.peak_tree_kib = max(self.peak_tree_kib, sum(pss for pss, _, _ in memory))
             self.peak_tree_rss_kib = max(self.peak_tree_rss_kib, sum(rss for _, rss, _ in memory))
             self.peak_proc_kib = max(self.peak_proc_kib, *(hwm for _, _, hwm in memory), 0)
+            for pid in tree:
+                if (cpu := _proc_cpu_s(pid)) is not None:
+                    self._cpu_by_pid[pid] = cpu
             self._stop.wait(self.interval)
 
     def __enter__(self) -> TreeMemory:

@@ -10,7 +10,9 @@ language model load are all counted):
 
 Printed per scenario and per stage: seconds, docs/s, MB/s and peak RSS, as JSON lines and as a table.
 Peak RSS is sampled over the whole process tree (the run process, the fork server and every worker),
-summed, every 50 ms; `main_rss_mb` is the run process alone.
+summed, every 50 ms; `main_rss_mb` is the run process alone. `cpu_s` is the CPU time of that whole tree
+(user + system), steadier than wall time on a shared machine. Each scenario is set against cold both by
+wall time (with start-up) and by in-run time (the materialization alone).
 
     .venv/bin/python -m bench.run --docs 10000
     .venv/bin/python -m bench.run --docs 100000 --scenarios cold --keep /tmp/webcurate-100k
@@ -39,6 +41,11 @@ SAMPLE_S = 0.05
 # --- measuring -----------------------------------------------------------------------------------------
 
 
+def share(result: dict[str, Any], cold: dict[str, Any], figure: str) -> str:
+    """A scenario's figure as a share of the cold run's."""
+    return f"{result[figure] / cold[figure]:.1%}"
+
+
 def run_child(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
     """Run `python -m bench.run --child ...`, sampling its process tree's RSS; its JSON result."""
     started = time.perf_counter()
@@ -55,7 +62,11 @@ def run_child(args: Sequence[str], env: dict[str, str]) -> dict[str, Any]:
     if process.returncode != 0:
         sys.exit(f"benchmark child {' '.join(args[:1])} failed with exit code {process.returncode}")
     result: dict[str, Any] = json.loads(out.strip().splitlines()[-1])
-    result.update(wall_s=round(wall, 3), peak_rss_mb=round(memory.peak_tree_rss_kib / 1024, 1))
+    result.update(
+        wall_s=round(wall, 3),
+        cpu_s=round(memory.cpu_s, 2),
+        peak_rss_mb=round(memory.peak_tree_rss_kib / 1024, 1),
+    )
     return result
 
 
@@ -237,7 +248,7 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
 
 def report(results: list[dict[str, Any]]) -> None:
     """A table of the scenarios (whole process, start-up included) and one of their stages."""
-    cold = next((r["wall_s"] for r in results if r["scenario"] == "cold"), None)
+    cold = next((r for r in results if r["scenario"] == "cold"), None)
     print()
     print_table(
         [
@@ -246,11 +257,13 @@ def report(results: list[dict[str, Any]]) -> None:
             "MB",
             "wall s",
             "in-run s",
+            "CPU s",
             "docs/s",
             "MB/s",
             "peak RSS MB",
             "main RSS MB",
-            "of cold",
+            "of cold wall",
+            "of cold in-run",
         ],
         [
             (
@@ -259,11 +272,12 @@ def report(results: list[dict[str, Any]]) -> None:
                 r["mb"],
                 r["wall_s"],
                 r["materialize_s"],
+                r["cpu_s"],
                 r["docs_per_s"],
                 r["mb_per_s"],
                 r["peak_rss_mb"],
                 r["main_rss_mb"],
-                f"{r['wall_s'] / cold:.1%}" if cold else "-",
+                *((share(r, cold, "wall_s"), share(r, cold, "materialize_s")) if cold else ("-", "-")),
             )
             for r in results
         ],
