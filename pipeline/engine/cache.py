@@ -152,7 +152,8 @@ def map_incremental(
             plans.append((keys, hit_positions, hits, miss_positions))
             stats.reused += len(hit_positions)
             stats.computed += len(miss_positions)
-            yield batch.take(pa.array(miss_positions, type=pa.int64()))
+            # Nothing cached (a cold run): the batch itself, not a copy (a take of nested rows is slow).
+            yield batch if not hit_positions else batch.take(pa.array(miss_positions, type=pa.int64()))
 
     for computed in compute(misses()):
         keys, hit_positions, hits, miss_positions = plans.popleft()

@@ -137,11 +137,14 @@ class _Batch:
 
 def in_input_order(pieces: Sequence[tuple[Sequence[int], pa.Table]], schema: pa.Schema) -> pa.Table:
     """Tables of rows with their input positions, as one table of `schema` in input order."""
+    pieces = sorted((p for p in pieces if len(p[0])), key=lambda piece: piece[0][0])
     if not pieces:
         return schema.empty_table()
     positions = np.fromiter((i for indices, _ in pieces for i in indices), dtype=np.int64)
     table = pa.concat_tables([table.select(schema.names) for _, table in pieces])
-    if np.all(positions[1:] > positions[:-1]):  # the usual case: pieces came back in order, no copy by take
+    # The usual case: each piece is a run of positions, so put in order by their first ones the pieces
+    # are in input order and need no take (a take of nested rows costs milliseconds per hundred).
+    if np.all(positions[1:] > positions[:-1]):
         return table.combine_chunks()
     return table.take(pa.array(np.argsort(positions, kind="stable"))).combine_chunks()
 
@@ -198,11 +201,11 @@ class LocalEngine:
         # A fresh worker's start-up (fork, unpickling the function, imports) is no document's fault: its
         # first document's clock starts when the worker stamps it, or after STARTUP_S at the latest.
         slot.state[0], slot.state[1] = indices[0], time.monotonic() + (STARTUP_S if slot.fresh else 0.0)
-        rows = (
-            batch.rows.take(pa.array(indices, type=pa.int64()))
-            if len(indices) < batch.rows.num_rows
-            else batch.rows
-        )
+        first, count = indices[0], len(indices)
+        if indices[-1] - first + 1 == count:  # a task's rows are a contiguous range (sorted, unique)
+            rows = batch.rows.slice(first, count)  # zero-copy: a take of 128 parsed rows cost ~6 ms
+        else:  # what a timed-out worker left, around the document it hung on
+            rows = batch.rows.take(pa.array(indices, type=pa.int64()))
         slot.conn.send((batch_id, indices, pack(rows)))
 
     def map(self, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
