@@ -185,3 +185,57 @@ def test_a_kill_signal_is_what_the_trials_report(tmp_path: Path) -> None:
     finished = trials.Child(lambda report: {"outcome": "done"}).wait()
     assert (finished.killed, finished.exit_code, finished.result) == (False, 0, {"outcome": "done"})
     assert versions.ROWS_PER_PART == 100_000  # the children's small parts never leak into this process
+
+
+def publish_keyed_parts(
+    root: Path, parts: dict[str, dict[str, pa.Table]], on_stage: Callable[[str], None] | None = None
+) -> versions.Release:
+    """Publish one release part per key (each one chunk), as the pipeline's release does."""
+    return versions.publish_parts(
+        root,
+        [versions.ReleasePart(key, lambda tables=tables: [tables]) for key, tables in parts.items()],
+        trials.SCHEMAS,
+        lambda: {"input": {"files": sum(t["documents"].num_rows for t in parts.values())}},
+        lambda manifest: f"# {manifest['version']}\n",
+        on_stage=on_stage or (lambda name: None),
+    )
+
+
+def inodes(folder: Path) -> set[int]:
+    """The inode of every Parquet file under `folder`."""
+    return {p.stat().st_ino for p in folder.rglob("*.parquet")}
+
+
+@pytest.mark.parametrize("stage", ["chunk", "parts", "manifest", "renamed"])
+def test_a_kill_while_parts_are_linked_leaves_the_version_they_link_from_intact(
+    tmp_path: Path, stage: str
+) -> None:
+    # Why: a reused part is hard-linked from the latest version, so a killed writer leaves links to its
+    # files behind; removing them (or writing beside them) must never touch the files they share.
+    first = {key: trials.make_tables(seed, 120) for key, seed in (("a", 10), ("b", 11), ("c", 12))}
+    publish_keyed_parts(tmp_path, first)
+    before = trials.tree_hashes(tmp_path / "v0001")
+    second = {"a": first["a"], "b2": trials.make_tables(13, 120), "c": first["c"]}  # b edited: b2
+
+    report = trials.Child(
+        lambda hook: trials.release_outcome(
+            publish_keyed_parts(tmp_path, second, trials.killer(stage, 1, hook))
+        )
+    ).wait()
+    assert report.killed and report.last_stage == stage
+    left = [*tmp_path.glob(f"{STAGING_PREFIX}*"), *([tmp_path / "v0002"] if stage == "renamed" else [])]
+    (folder,) = left
+    assert inodes(folder) & inodes(tmp_path / "v0001")  # the kill landed with links in place
+    assert trials.tree_hashes(tmp_path / "v0001") == before
+    assert read_latest(tmp_path) == "v0001"
+    assert trials.verify_version(tmp_path, "v0001", readers=True, rehash=False) == []
+
+    release = publish_keyed_parts(tmp_path, second)
+    assert release.published and read_latest(tmp_path) == release.version
+    assert trials.leftovers(tmp_path) == []
+    assert trials.tree_hashes(tmp_path / "v0001") == before
+    assert trials.verify_version(tmp_path, release.version, readers=True, rehash=False) == []
+    shared = inodes(tmp_path / release.version) & inodes(tmp_path / "v0001")
+    assert len(shared) == 2 * len(trials.TABLES)  # parts a and c, one file per table each
+    ids = load_table("documents", root=tmp_path)["doc_id"].tolist()
+    assert sorted(ids) == sorted(id_ for t in second.values() for id_ in t["documents"]["doc_id"].to_pylist())
