@@ -100,10 +100,18 @@ class ResultCache:
         # Runs of consecutive hits in the same row group are taken from it at once.
         cuts = [0, *(np.flatnonzero(pieces_of[1:] != pieces_of[:-1]) + 1).tolist(), len(rows)]
         tables = [
-            self._row_group(*self._groups[pieces_of[start]]).take(pa.array(offsets[start:end]))
+            _rows(self._row_group(*self._groups[pieces_of[start]]), offsets[start:end])
             for start, end in itertools.pairwise(cuts)
         ]
         return positions.tolist(), pa.concat_tables(tables)
+
+
+def _rows(table: pa.Table, offsets: np.ndarray) -> pa.Table:
+    """The rows of `table` at `offsets`: a zero-copy slice when they are consecutive (an unchanged part
+    read back in order), else a take (which copies nested rows slowly: ~20 ms per 500 curated rows)."""
+    if (np.diff(offsets) == 1).all():
+        return table.slice(int(offsets[0]), len(offsets))
+    return table.take(pa.array(offsets))
 
 
 @dataclass

@@ -41,12 +41,12 @@ def compute(seen: list[str]) -> object:
     return run
 
 
-def run(path: Path, *words: str) -> tuple[list[dict[str, object]], list[str], CacheStats]:
-    """One incremental pass writing `path`; (rows, words computed, stats)."""
+def run(path: Path, *words: str, size: int = 2) -> tuple[list[dict[str, object]], list[str], CacheStats]:
+    """One incremental pass writing `path` (input batches of `size`); (rows, words computed, stats)."""
     seen: list[str] = []
     stats = CacheStats()
     cache = ResultCache([path], CACHED)
-    batches = list(map_incremental(inputs(*words), keys_of, cache, compute(seen), stats))  # type: ignore[arg-type]
+    batches = list(map_incremental(inputs(*words, size=size), keys_of, cache, compute(seen), stats))  # type: ignore[arg-type]
     table = pa.Table.from_batches(batches, schema=CACHED)
     pq.write_table(table, path)
     return table.to_pylist(), seen, stats
@@ -66,6 +66,19 @@ def test_cached_rows_are_reused_and_merged_in_input_order(tmp_path: Path) -> Non
         "epsilon.txt",
         "gamma.txt",
     ]
+
+
+def test_cached_rows_come_back_right_whether_the_cache_holds_them_in_order_or_not(tmp_path: Path) -> None:
+    # Consecutive cached rows are sliced, others taken: both must give each input its own row.
+    path = tmp_path / "stage.parquet"
+    words = ("alpha", "beta", "gamma", "delta", "epsilon")
+    run(path, *words, size=5)
+    for order in (words, words[::-1], ("gamma", "alpha", "beta", "epsilon", "delta")):
+        rows, seen, _ = run(path, *order, size=5)
+        assert seen == []
+        assert [r["upper"] for r in rows] == [w.upper() for w in order]
+        path.unlink()
+        run(path, *words, size=5)  # the cache in the original order again
 
 
 def test_timed_out_rows_are_retried_and_an_unreadable_cache_is_no_cache(tmp_path: Path) -> None:
