@@ -114,8 +114,7 @@ class TreeMemory:
 
     @property
     def cpu_s(self) -> float:
-        """CPU seconds used by the tree's processes, summed (why: on a shared machine wall time varies
-        far more than the work done)."""
+        """CPU seconds used by the tree's processes, summed."""
         return sum(self._cpu_by_pid.values())
 
     def _run(self) -> None:

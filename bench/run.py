@@ -9,10 +9,12 @@ language model load are all counted):
     engine   the stage functions alone on the engine, no Dagster (fresh stage files)
 
 Printed per scenario and per stage: seconds, docs/s, MB/s and peak RSS, as JSON lines and as a table.
+`--repeat N` runs the scenarios N times over; the tables then show each scenario's fastest run (other work
+on a shared machine only ever adds time) beside the wall times of all its runs.
 Peak RSS is sampled over the whole process tree (the run process, the fork server and every worker),
 summed, every 50 ms; `main_rss_mb` is the run process alone. `cpu_s` is the CPU time of that whole tree
-(user + system), steadier than wall time on a shared machine. Each scenario is set against cold both by
-wall time (with start-up) and by in-run time (the materialization alone).
+(user + system). Each scenario is set against cold both by wall time (with start-up) and by in-run time
+(the materialization alone).
 
     .venv/bin/python -m bench.run --docs 10000
     .venv/bin/python -m bench.run --docs 100000 --scenarios cold --keep /tmp/webcurate-100k
@@ -176,6 +178,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated, run in order")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one, removed)")
     parser.add_argument("--json", type=Path, help="also append the JSON lines to this file")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="run the scenarios this many times over; the tables show each scenario's fastest run",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -214,7 +222,7 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
         "WEBCURATE_WORK_DIR": str(base / "work"),
     }
     results = []
-    for scenario in scenarios:
+    for repeat, scenario in ((r, s) for r in range(args.repeat) for s in scenarios):
         if scenario == "cold":
             for folder in ("output", "work", "dagster_home"):
                 shutil.rmtree(base / folder, ignore_errors=True)
@@ -231,6 +239,7 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
             result = run_child(["dagster"], env)
         result.update(
             scenario=scenario,
+            repeat=repeat,
             docs=n_docs,
             mb=round(n_bytes / 1e6, 2),
             docs_per_s=round(n_docs / result["wall_s"], 1),
@@ -243,7 +252,22 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
         if args.json:
             with args.json.open("a", encoding="utf-8") as handle:
                 handle.write(line + "\n")
-    report(results)
+    report(fastest(results))
+
+
+def fastest(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each scenario's run with the least wall time, in scenario order, the times of all its runs noted.
+
+    Why the fastest: on a shared machine other work only ever adds time, so the least is the closest to
+    what the code costs."""
+    best: dict[str, dict[str, Any]] = {}
+    for result in results:
+        scenario = result["scenario"]
+        walls = [*best.get(scenario, {}).get("walls", []), result["wall_s"]]
+        if scenario not in best or result["wall_s"] < best[scenario]["wall_s"]:
+            best[scenario] = dict(result)
+        best[scenario]["walls"] = walls
+    return list(best.values())
 
 
 def report(results: list[dict[str, Any]]) -> None:
@@ -264,6 +288,7 @@ def report(results: list[dict[str, Any]]) -> None:
             "main RSS MB",
             "of cold wall",
             "of cold in-run",
+            "wall s, every run",
         ],
         [
             (
@@ -278,6 +303,7 @@ def report(results: list[dict[str, Any]]) -> None:
                 r["peak_rss_mb"],
                 r["main_rss_mb"],
                 *((share(r, cold, "wall_s"), share(r, cold, "materialize_s")) if cold else ("-", "-")),
+                " ".join(f"{wall:.2f}" for wall in r["walls"]),
             )
             for r in results
         ],
