@@ -810,7 +810,7 @@ def _release_part(
     counts = StageStats()
 
     def chunks() -> Iterator[dict[str, pa.Table]]:
-        """Release tables chunk by chunk, counting on the way."""
+        """Release tables chunk by chunk, counting into this part's own counts on the way."""
         for batch in pq.ParquetFile(file).iter_batches(batch_size=batch_size):
             counts.observe(batch)
             chunk = release_chunk(batch, schemas, policy)
@@ -821,13 +821,17 @@ def _release_part(
             counts.tally("section_language", chunk["sections"].column("language"))
             counts.tally("redaction", chunk["redactions"].column("type"))
             yield chunk
+
+    def info() -> dict[str, Any]:
+        """A written part's counts, added to `stats` (in part order: see ReleasePart)."""
         stats.merge(counts)
+        return counts.as_dict()
 
     def reused(info: Mapping[str, Any]) -> None:
         """Count a part linked from the latest version by the counts recorded with it."""
         stats.merge(StageStats.from_dict(info))
 
-    return ReleasePart(key, chunks, counts.as_dict, reused)
+    return ReleasePart(key, chunks, info, reused)
 
 
 @lru_cache(maxsize=1)

@@ -34,6 +34,7 @@ import os
 import re
 import shutil
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -348,7 +349,9 @@ class ReleasePart:
 
     When the latest version holds a part of the same key (its files all there), the part's files are
     hard-linked from it and `reused` is called with the `info` recorded then; otherwise `chunks` is
-    iterated and `info` called after it. Exactly one of `chunks` and `reused` is called.
+    iterated and `info` called after it. Exactly one of `chunks` and `reused` is called. `chunks` may run
+    on another thread, while an earlier part is written, so it must not touch what other parts share;
+    `info` and `reused` are called on the publishing thread, in part order.
     """
 
     key: str | None  # equal keys mean equal rows of every table (same code and schemas); None: never reused
@@ -438,6 +441,7 @@ def _reusable_parts(folder: Path, manifest: Mapping[str, Any], tables: Iterable[
 
 def _write_part(
     part: ReleasePart,
+    chunks: Iterable[Mapping[str, pa.Table]],
     staging: Path,
     schemas: Mapping[str, TableSchema],
     writers: Mapping[str, PartWriter],
@@ -446,7 +450,7 @@ def _write_part(
 ) -> dict[str, Any]:
     """Validate, write and hash a part's chunks; the part's record for the manifest."""
     hasher = ContentHasher()
-    for chunk in part.chunks():
+    for chunk in chunks:
         for name, table in chunk.items():
             # After a violation keep validating, so that the report lists every one, but stop writing.
             if validator.check(name, table) or validator.violations:
@@ -492,6 +496,27 @@ def _link_part(
     return {**record, "files": files}, entries
 
 
+def _made_ahead(
+    pool: ThreadPoolExecutor, parts: Sequence[ReleasePart]
+) -> Iterator[list[Mapping[str, pa.Table]]]:
+    """Each part's chunks in turn, the next part's made in `pool` while the caller writes this one's.
+
+    Why: making a part's rows (reading the curated part, filtering, flattening) is mostly Arrow kernels
+    that release the GIL, as are compressing, hashing and validating the previous one; one part ahead
+    keeps at most two parts' rows in memory."""
+    pending = [pool.submit(_chunk_list, part) for part in parts[:1]]
+    for following in [*parts[1:], None]:
+        done = pending.pop().result()
+        if following is not None:
+            pending.append(pool.submit(_chunk_list, following))
+        yield done
+
+
+def _chunk_list(part: ReleasePart) -> list[Mapping[str, pa.Table]]:
+    """A part's chunks, made."""
+    return list(part.chunks())
+
+
 def _stage_and_publish(
     root: Path,
     staging: Path,
@@ -510,18 +535,27 @@ def _stage_and_publish(
     reusable = _reusable_parts(root / latest, previous, schemas) if latest else {}
     records: list[dict[str, Any]] = []
     linked: dict[str, Any] = {}  # files linked from the latest version: their manifest entries
-    for part in parts:
-        record = reusable.get(part.key) if part.key is not None else None
-        if record is None:
-            records.append(_write_part(part, staging, schemas, writers, validator, on_stage))
-            continue
-        assert latest is not None
-        relinked, entries = _link_part(root / latest, staging, record, previous["files"], writers, validator)
-        records.append(relinked)
-        linked.update(entries)
-        part.reused(record["info"])
+    parts = list(parts)
+    reused = [part.key is not None and part.key in reusable for part in parts]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-part") as pool:
+        made = _made_ahead(pool, [part for part, old in zip(parts, reused, strict=True) if not old])
+        for part, old in zip(parts, reused, strict=True):
+            if not old:
+                chunks = next(made)
+                records.append(_write_part(part, chunks, staging, schemas, writers, validator, on_stage))
+                continue
+            assert latest is not None and part.key is not None
+            record = reusable[part.key]
+            relinked, entries = _link_part(
+                root / latest, staging, record, previous["files"], writers, validator
+            )
+            records.append(relinked)
+            linked.update(entries)
+            part.reused(record["info"])
     if not records:  # no parts: one empty part, so that the schemas are hashed and on disk
-        records.append(_write_part(ReleasePart(None, list), staging, schemas, writers, validator, on_stage))
+        records.append(
+            _write_part(ReleasePart(None, list), [], staging, schemas, writers, validator, on_stage)
+        )
     violations = validator.finish()
     if violations:
         on_stage("blocked")
