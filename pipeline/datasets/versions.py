@@ -504,12 +504,12 @@ def _made_ahead(
     Why: making a part's rows (reading the curated part, filtering, flattening) is mostly Arrow kernels
     that release the GIL, as are compressing, hashing and validating the previous one; one part ahead
     keeps at most two parts' rows in memory."""
-    pending = [pool.submit(_chunk_list, part) for part in parts[:1]]
+    ahead = [pool.submit(_chunk_list, part) for part in parts[:1]]
     for following in [*parts[1:], None]:
-        done = pending.pop().result()
+        made = ahead.pop().result()
         if following is not None:
-            pending.append(pool.submit(_chunk_list, following))
-        yield done
+            ahead.append(pool.submit(_chunk_list, following))
+        yield made
 
 
 def _chunk_list(part: ReleasePart) -> list[Mapping[str, pa.Table]]:
@@ -536,10 +536,10 @@ def _stage_and_publish(
     records: list[dict[str, Any]] = []
     linked: dict[str, Any] = {}  # files linked from the latest version: their manifest entries
     parts = list(parts)
-    reused = [part.key is not None and part.key in reusable for part in parts]
+    from_latest = [part.key is not None and part.key in reusable for part in parts]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-part") as pool:
-        made = _made_ahead(pool, [part for part, old in zip(parts, reused, strict=True) if not old])
-        for part, old in zip(parts, reused, strict=True):
+        made = _made_ahead(pool, [part for part, old in zip(parts, from_latest, strict=True) if not old])
+        for part, old in zip(parts, from_latest, strict=True):
             if not old:
                 chunks = next(made)
                 records.append(_write_part(part, chunks, staging, schemas, writers, validator, on_stage))
