@@ -350,7 +350,7 @@ class ReleasePart:
     When the latest version holds a part of the same key (its files all there), the part's files are
     hard-linked from it and `reused` is called with the `info` recorded then; otherwise `chunks` is
     iterated and `info` called after it. Exactly one of `chunks` and `reused` is called. `chunks` may run
-    on another thread, while an earlier part is written, so it must not touch what other parts share;
+    on another thread, a chunk ahead of the one written, so it must not touch what other parts share;
     `info` and `reused` are called on the publishing thread, in part order.
     """
 
@@ -496,25 +496,24 @@ def _link_part(
     return {**record, "files": files}, entries
 
 
-def _made_ahead(
-    pool: ThreadPoolExecutor, parts: Sequence[ReleasePart]
-) -> Iterator[list[Mapping[str, pa.Table]]]:
-    """Each part's chunks in turn, the next part's made in `pool` while the caller writes this one's.
+def _read_ahead(pool: ThreadPoolExecutor, items: Iterator[Any]) -> Iterator[Any]:
+    """The items of `items`, each next one made in `pool` while the caller uses this one.
 
     Why: making a part's rows (reading the curated part, filtering, flattening) is mostly Arrow kernels
-    that release the GIL, as are compressing, hashing and validating the previous one; one part ahead
-    keeps at most two parts' rows in memory."""
-    ahead = [pool.submit(_chunk_list, part) for part in parts[:1]]
-    for following in [*parts[1:], None]:
-        made = ahead.pop().result()
-        if following is not None:
-            ahead.append(pool.submit(_chunk_list, following))
-        yield made
+    that release the GIL, as are compressing, hashing and validating the chunk before; one chunk ahead
+    keeps memory bounded by the chunk size, as streaming promises."""
+    done = object()
+    pending = pool.submit(next, items, done)
+    while (item := pending.result()) is not done:
+        pending = pool.submit(next, items, done)
+        yield item
 
 
-def _chunk_list(part: ReleasePart) -> list[Mapping[str, pa.Table]]:
-    """A part's chunks, made."""
-    return list(part.chunks())
+def _chunks_then_end(parts: Iterable[ReleasePart]) -> Iterator[Mapping[str, pa.Table] | None]:
+    """Every part's chunks in turn, each part's followed by None."""
+    for part in parts:
+        yield from part.chunks()
+        yield None
 
 
 def _stage_and_publish(
@@ -538,10 +537,11 @@ def _stage_and_publish(
     parts = list(parts)
     from_latest = [part.key is not None and part.key in reusable for part in parts]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-part") as pool:
-        made = _made_ahead(pool, [part for part, old in zip(parts, from_latest, strict=True) if not old])
+        fresh = [part for part, old in zip(parts, from_latest, strict=True) if not old]
+        stream = _read_ahead(pool, _chunks_then_end(fresh))
         for part, old in zip(parts, from_latest, strict=True):
             if not old:
-                chunks = next(made)
+                chunks = iter(lambda: next(stream), None)  # this part's chunks: up to its None
                 records.append(_write_part(part, chunks, staging, schemas, writers, validator, on_stage))
                 continue
             assert latest is not None and part.key is not None

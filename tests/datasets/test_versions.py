@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pyarrow as pa
@@ -163,3 +164,29 @@ def test_a_streamed_release_finds_duplicates_across_chunks_and_publishes_nothing
     ]
     assert list_versions(tmp_path) == [] and read_latest(tmp_path) is None
     assert [p.name for p in tmp_path.iterdir()] == [".lock"]  # the staging folder is gone
+
+
+def test_a_streamed_release_makes_at_most_one_chunk_ahead_of_the_one_it_writes(tmp_path: Path) -> None:
+    # Why: the next chunk is made on a second thread while one is written; made a whole part ahead, a
+    # stream of one part (publish_stream) would sit in memory whole.
+    table = tables(*(f"Document number {i} has some text." for i in range(12)))["documents"]
+    made = 0
+
+    def chunks() -> Iterator[dict[str, pa.Table]]:
+        nonlocal made
+        for batch in table.to_batches(max_chunksize=1):
+            made += 1
+            yield {"documents": pa.Table.from_batches([batch])}
+
+    ahead: list[int] = []
+    written = 0
+
+    def on_stage(name: str) -> None:
+        nonlocal written
+        if name == "chunk":
+            written += 1
+            ahead.append(made - written)
+
+    release = publish_stream(tmp_path, chunks(), schemas(), dict, lambda m: "", on_stage=on_stage)
+    assert release.published and written == 12
+    assert max(ahead) <= 1
