@@ -1,0 +1,168 @@
+"""The instance storage of .dagster/dagster.yaml: Dagster's SQLite storage with a kept index connection."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import dagster as dg
+import pytest
+from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
+from sqlalchemy import event
+
+from pipeline.defs.storage import KeptIndexEventLogStorage
+from tests.conftest import REPO
+
+
+@dg.asset
+def numbers() -> list[int]:
+    """A tiny asset: one materialization per run."""
+    return [1, 2, 3]
+
+
+@dg.asset_check(asset=numbers)
+def numbers_are_positive() -> dg.AssetCheckResult:
+    """A check, whose evaluation is mirrored in the index database too."""
+    return dg.AssetCheckResult(passed=True)
+
+
+JOB = dg.define_asset_job("numbers_job", selection=[numbers])
+DEFS = dg.Definitions(assets=[numbers], asset_checks=[numbers_are_positive], jobs=[JOB])
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A Dagster home with the project's dagster.yaml."""
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    shutil.copy(REPO / ".dagster" / "dagster.yaml", home / "dagster.yaml")
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def instance(home: Path) -> Iterator[dg.DagsterInstance]:
+    """The instance of that home, disposed of after the test."""
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        yield instance
+
+
+def run_numbers(instance: dg.DagsterInstance, run_id: str | None = None) -> dg.ExecuteInProcessResult:
+    """Materialize `numbers` (and its check) into the instance."""
+    return DEFS.get_job_def("numbers_job").execute_in_process(instance=instance, run_id=run_id)
+
+
+def index_storage(instance: dg.DagsterInstance) -> KeptIndexEventLogStorage:
+    """The instance's event log storage, which must be ours."""
+    storage = instance.event_log_storage
+    assert isinstance(storage, KeptIndexEventLogStorage)
+    return storage
+
+
+def test_the_project_instance_uses_the_storage_in_dagsters_folders(
+    home: Path, instance: dg.DagsterInstance
+) -> None:
+    index_storage(instance)
+    assert isinstance(instance.run_storage, SqliteRunStorage)
+    assert run_numbers(instance).success
+    # Dagster's own layout, so an instance's history carries over in either direction.
+    assert (home / "history" / "runs.db").is_file()
+    assert (home / "history" / "runs" / "index.db").is_file()
+
+
+def test_a_run_opens_the_index_database_once(instance: dg.DagsterInstance) -> None:
+    storage = index_storage(instance)
+    assert run_numbers(instance).success
+    opened: list[object] = []
+    used: list[object] = []
+    engine = storage._kept_engine()
+    event.listen(engine, "connect", lambda dbapi, record: opened.append(dbapi))
+    event.listen(engine, "checkout", lambda dbapi, record, proxy: used.append(dbapi))
+    assert run_numbers(instance).success
+    # Every mirrored event, tag and check result of the second run went through the connection the first
+    # one opened (Dagster's own storage opens and closes one for each).
+    assert len(used) > 10
+    assert opened == []
+    records = instance.fetch_materializations(dg.AssetKey("numbers"), limit=10).records
+    assert len(records) == 2
+
+
+def test_what_one_instance_writes_another_reads_while_it_is_open(home: Path) -> None:
+    with dg.DagsterInstance.from_config(str(home)) as writer:
+        result = run_numbers(writer)
+        assert result.success
+        # The writer still holds its index connection: a second reader (the UI, a sensor) sees the run.
+        with dg.DagsterInstance.from_config(str(home)) as reader:
+            record = reader.get_latest_materialization_event(dg.AssetKey("numbers"))
+            assert record is not None and record.run_id == result.run_id
+            check = reader.event_log_storage.get_latest_asset_check_execution_by_key(
+                [numbers_are_positive.check_key]
+            )
+            assert check[numbers_are_positive.check_key].run_id == result.run_id
+
+
+def test_a_watcher_sees_a_run_written_by_another_instance(home: Path, instance: dg.DagsterInstance) -> None:
+    # The UI follows a live run by watching the run's own database file: it must change with each write,
+    # which is why only the index database keeps its connection.
+    run_id = str(uuid.uuid4())
+    seen: list[str] = []
+    finished = threading.Event()
+
+    def on_event(entry: dg.EventLogEntry, cursor: str) -> None:
+        """Note each event's type; stop at the run's end."""
+        if entry.dagster_event is not None:
+            seen.append(entry.dagster_event.event_type_value)
+            if entry.dagster_event.event_type_value == "PIPELINE_SUCCESS":
+                finished.set()
+
+    # The run's database exists before the watch starts, as it does when the UI opens a run's page.
+    with dg.DagsterInstance.from_config(str(home)) as writer:
+        with writer.event_log_storage.run_connection(run_id):
+            pass
+        instance.event_log_storage.watch(run_id, None, on_event)
+        try:
+            assert run_numbers(writer, run_id=run_id).success
+            assert finished.wait(timeout=30), f"the watcher saw only {seen}"
+        finally:
+            instance.event_log_storage.end_watch(run_id, on_event)
+    assert "ASSET_MATERIALIZATION" in seen and seen[-1] == "PIPELINE_SUCCESS"
+
+
+def _use_after_fork(storage: KeptIndexEventLogStorage, inherited: object, answer: mp.Queue) -> None:  # type: ignore[type-arg]
+    """In a forked child: read the index, then report whether the engine used is a new one."""
+    keys = storage.all_asset_keys()
+    answer.put((storage._kept_engine() is not inherited, [key.to_string() for key in keys]))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_makes_its_own_index_connection(instance: dg.DagsterInstance) -> None:
+    assert run_numbers(instance).success
+    storage = index_storage(instance)
+    inherited = storage._kept_engine()
+    context = mp.get_context("fork")
+    answer = context.Queue()
+    child = context.Process(target=_use_after_fork, args=(storage, inherited, answer))
+    child.start()
+    own_engine, keys = answer.get(timeout=60)
+    child.join(timeout=60)
+    assert child.exitcode == 0
+    assert own_engine
+    assert keys == ['["numbers"]']
+    # The parent's connection was never touched by the child and still works.
+    assert storage._kept_engine() is inherited
+    assert instance.get_latest_materialization_event(dg.AssetKey("numbers")) is not None
+
+
+def test_dispose_closes_the_kept_connection(home: Path) -> None:
+    instance = dg.DagsterInstance.from_config(str(home))
+    storage = index_storage(instance)
+    assert run_numbers(instance).success
+    closed: list[object] = []
+    event.listen(storage._kept_engine(), "close", lambda dbapi, record: closed.append(dbapi))
+    instance.dispose()
+    assert len(closed) == 1
