@@ -249,8 +249,14 @@ def _run_parts(
     ]
     stats = StageStats()
     progress = Progress(stage, sum(part.rows for part in parts), log)
-    outputs = _compute_parts(todo, inputs, main, fn, engine, stats.cache)
     computed = set(todo)
+    # The rows of the parts to make are looked up in the previous parts this run does not keep: the old
+    # versions of the parts it redoes, where an edited, added or renamed file's neighbours are. A row
+    # found only in a kept part (a copy of a document elsewhere) is recomputed instead: cheaper than
+    # opening every part file of the stage (12 at 10k documents) to make one part.
+    kept = {name for part, name in zip(parts, names, strict=True) if part not in computed}
+    retired = [main.path / name for name in main.previous if name not in kept]
+    outputs = _compute_parts(todo, inputs, ResultCache(retired, main.schema), fn, engine, stats.cache)
     for part, name in zip(parts, names, strict=True):
         if part in computed:
             counts = StageStats()
@@ -279,7 +285,7 @@ def _run_parts(
 def _compute_parts(
     todo: list[_Part],
     inputs: PartInputs,
-    main: PartedStageWriter,
+    cache: ResultCache,
     fn: Callable[[dict[str, Any]], dict[str, Any]],
     engine: EngineSpec,
     cache_stats: CacheStats,
@@ -307,8 +313,7 @@ def _compute_parts(
                 yield batch
             held = item
 
-    cache = ResultCache([main.path / name for name in main.previous], main.schema)
-    out_schema = pa.schema([field for field in main.schema if field.name != KEY_COLUMN])
+    out_schema = pa.schema([field for field in cache.schema if field.name != KEY_COLUMN])
     compute = partial(engine.build(fn, skipped_as).map, schema=out_schema)
     stream = map_incremental(noted(), lambda _batch: keys.popleft(), cache, compute, cache_stats)
     batches: list[pa.RecordBatch] = []

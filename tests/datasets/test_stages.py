@@ -23,6 +23,7 @@ from pipeline.datasets.schema import load_schema
 from pipeline.datasets.steps import CurateConfig, SeedsConfig
 from pipeline.datasets.versions import Release, read_manifest
 from pipeline.engine import EngineSpec
+from pipeline.engine.cache import ResultCache
 from tests.conftest import REPO, SEEDS
 
 ENGINE = EngineSpec(workers=2, timeout_s=30)
@@ -148,6 +149,36 @@ def test_one_changed_file_rewrites_its_own_part_and_leaves_every_other_part_file
         assert kept == {name: before[stage][name] for name in kept}, stage  # same files, not rewritten
         assert len(after) - len(kept) == 1, stage  # the edited file's part, and only that one
     assert "One more paragraph." in str(pipeline.documents()[changed.name]["text"])
+
+
+def test_a_changed_run_looks_up_cached_rows_only_in_the_parts_it_replaces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for i in range(40):
+        text = f"Report {i}: the harbour board met on day {i} and agreed works on pier {i} and quay {i}."
+        (corpus / f"{i:02d}.txt").write_text(text, encoding="utf-8")
+    pipeline = Pipeline(tmp_path, corpus, part_rows=6)  # parts of 1 to 13 files; 17.txt in one of 13
+    pipeline.run()
+    stage_dirs = [pipeline.work / "parsed.parquet", pipeline.outs.documents]
+    before = {stage: set(part_files(stage)) for stage in stage_dirs}
+    assert all(len(names) >= 3 for names in before.values())  # several parts, or the test says nothing
+    opened: list[Path] = []
+    open_cache_file = ResultCache._open
+    monkeypatch.setattr(
+        ResultCache, "_open", lambda cache, path: opened.append(path) or open_cache_file(cache, path)
+    )
+    changed = pipeline.seeds / "17.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + " The board then closed the meeting.")
+    run = pipeline.run()
+    # The changed file's neighbours in its part come from that part's previous version...
+    assert computed(run.parse) == (1, 39) and computed(run.curate) == (1, 39)
+    for stage in stage_dirs:
+        replaced = before[stage] - set(part_files(stage))
+        assert len(replaced) == 1, stage
+        # ...and no other part file of the stage is opened to find them.
+        assert sorted(path.name for path in opened if path.parent == stage) == sorted(replaced), stage
 
 
 def publish_ids(root: Path, ids: pa.ChunkedArray) -> None:
