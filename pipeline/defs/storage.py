@@ -25,7 +25,6 @@ Used by `.dagster/dagster.yaml`:
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -51,22 +50,20 @@ class KeptIndexEventLogStorage(SqliteEventLogStorage):
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         """As Dagster's storage; the index engine is made on first use."""
         self._index_engine: tuple[int, Engine] | None = None  # (the process that made it, the engine)
-        self._engine_lock = threading.Lock()
         super().__init__(base_dir, inst_data)
 
     def _kept_engine(self) -> Engine:
-        """The index database's engine of this process (a forked child makes its own: a pooled SQLite
-        connection must never be shared by two processes)."""
-        with self._engine_lock:
-            if self._index_engine is None or self._index_engine[0] != os.getpid():
-                engine = create_engine(
-                    self.conn_string_for_shard(INDEX_SHARD_NAME),
-                    # Dagster serialises connections of one storage with its _db_lock: one is enough.
-                    pool_size=1,
-                    connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
-                )
-                self._index_engine = (os.getpid(), engine)
-            return self._index_engine[1]
+        """The index database's engine of this process, made on first use under `_db_lock` (a forked
+        child makes its own: a pooled SQLite connection must never be shared by two processes)."""
+        if self._index_engine is None or self._index_engine[0] != os.getpid():
+            engine = create_engine(
+                self.conn_string_for_shard(INDEX_SHARD_NAME),
+                # Dagster serialises the connections of one storage with its _db_lock: one is enough.
+                pool_size=1,
+                connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            )
+            self._index_engine = (os.getpid(), engine)
+        return self._index_engine[1]
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -86,7 +83,7 @@ class KeptIndexEventLogStorage(SqliteEventLogStorage):
     def dispose(self) -> None:
         """Stop watching, as Dagster's storage does, and close the kept connection."""
         super().dispose()
-        with self._engine_lock:
+        with self._db_lock:
             if self._index_engine is not None and self._index_engine[0] == os.getpid():
                 self._index_engine[1].dispose()
             self._index_engine = None
