@@ -255,7 +255,7 @@ def _run_parts(
     # found only in a kept part (a copy of a document elsewhere) is recomputed instead: cheaper than
     # opening every part file of the stage (12 at 10k documents) to make one part.
     kept = {name for part, name in zip(parts, names, strict=True) if part not in computed}
-    retired = [main.path / name for name in main.previous if name not in kept]
+    retired = [main.path / name for name in main.previous if name not in kept] if todo else []
     outputs = _compute_parts(todo, inputs, ResultCache(retired, main.schema), fn, engine, stats.cache)
     for part, name in zip(parts, names, strict=True):
         if part in computed:
