@@ -1,15 +1,17 @@
-"""Dagster's SQLite instance storage, with one kept connection to the event log's index database.
+"""Dagster's SQLite instance storage, with its event log's database connections kept open.
 
 Why: Dagster's `SqliteEventLogStorage` builds a new SQLAlchemy engine for every statement batch and
 disposes of it after: each time, SQLite opens the file, SQLAlchemy compiles the statement afresh, and
 closing the last connection checkpoints the write-ahead log. A run uses the index database about a hundred
-times (asset events mirrored there, their tags, check results, asset records read back), and on a 10k
-corpus that nothing changed in, opening and closing them was about a quarter of the run.
+times (asset events mirrored there, their tags, check results, asset records read back) and its own
+database once per event (about 60). On a 10k corpus that nothing changed in, opening and closing the
+index database took about a quarter of the run, the run's own database another fifth.
 
-Only the index database keeps its connection. Each run's own database is still opened and closed per
-write, as Dagster does: the UI follows a live run by watching that file change, and in WAL mode only a
-checkpoint (on closing the last connection) changes it. Runs, schedules and the files' layout are
-Dagster's own, so an instance can switch to and from this storage and keep its history.
+Here each database keeps one engine with one pooled connection: the index database for the storage's
+life, run databases for the last few used. The UI follows a live run by watching its database file
+change, and in WAL mode a commit writes only the -wal file: after each write to a run database the log
+is checkpointed into the file, as Dagster's closing the connection did. Runs, schedules and the files'
+layout are Dagster's own, so an instance can switch to and from this storage and keep its history.
 
 Used by `.dagster/dagster.yaml`:
 
@@ -25,6 +27,8 @@ Used by `.dagster/dagster.yaml`:
 from __future__ import annotations
 
 import os
+import sqlite3
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -43,55 +47,84 @@ from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Connection, Engine
 
+# Run databases whose connections stay open: the run being written, and a few the UI reads.
+KEPT_RUN_DATABASES = 4
 
-class KeptIndexEventLogStorage(SqliteEventLogStorage):
-    """Dagster's run-sharded SQLite event log; the index database's engine and connection are kept."""
+
+class KeptConnectionEventLogStorage(SqliteEventLogStorage):
+    """Dagster's run-sharded SQLite event log, with its databases' engines and connections kept: the index
+    database's for the storage's life, the last KEPT_RUN_DATABASES run databases' until others are used."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
-        """As Dagster's storage; the index engine is made on first use."""
-        self._index_engine: tuple[int, Engine] | None = None  # (the process that made it, the engine)
+        """As Dagster's storage; each database's engine is made on its first use."""
+        self._engines: OrderedDict[str, Engine] = OrderedDict()  # shard -> engine, least recently used first
+        self._engines_pid = os.getpid()  # the process the engines were made in
         super().__init__(base_dir, inst_data)
 
-    def _kept_engine(self) -> Engine:
-        """The index database's engine of this process, made on first use under `_db_lock` (a forked
-        child makes its own: a pooled SQLite connection must never be shared by two processes)."""
-        if self._index_engine is None or self._index_engine[0] != os.getpid():
+    def _kept_engine(self, shard: str = INDEX_SHARD_NAME) -> Engine:
+        """The engine of a shard's database in this process, made on first use; call under `_db_lock`.
+
+        A forked child makes its own (a pooled SQLite connection must never be used by two processes)
+        and leaves the parent's connections open: closing them would drop the parent's file locks."""
+        if self._engines_pid != os.getpid():
+            for inherited in self._engines.values():
+                inherited.dispose(close=False)
+            self._engines, self._engines_pid = OrderedDict(), os.getpid()
+        engine = self._engines.get(shard)
+        if engine is None:
             engine = create_engine(
-                self.conn_string_for_shard(INDEX_SHARD_NAME),
+                self.conn_string_for_shard(shard),
                 # Dagster serialises the connections of one storage with its _db_lock: one is enough.
                 pool_size=1,
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
             )
-            self._index_engine = (os.getpid(), engine)
-        return self._index_engine[1]
+            self._engines[shard] = engine
+            runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
+            for name in runs[:-KEPT_RUN_DATABASES]:
+                self._engines.pop(name).dispose()
+        self._engines.move_to_end(shard)
+        return engine
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
-        """A connection in a transaction: the kept one for the index, a fresh one for a run's database."""
-        if shard != INDEX_SHARD_NAME:
-            with super()._connect(shard) as conn:
-                yield conn
-            return
+        """A connection in a transaction, on the shard's kept engine; a run database is checkpointed after
+        a write, so that its file changes as it would when Dagster closes the connection."""
         with self._db_lock:
-            engine = self._kept_engine()
+            engine = self._kept_engine(shard)
             if shard not in self._initialized_dbs:
                 self._initdb(engine)
                 self._initialized_dbs.add(shard)
-            with engine.connect() as conn, conn.begin():
-                yield conn
+            with engine.connect() as conn:
+                sqlite = conn.connection.driver_connection
+                assert isinstance(sqlite, sqlite3.Connection)
+                changes = sqlite.total_changes
+                with conn.begin():
+                    yield conn
+                if shard != INDEX_SHARD_NAME and sqlite.total_changes != changes:
+                    # In WAL mode a commit writes only the -wal file; the UI follows a live run by watching
+                    # the database file itself, which a checkpoint writes.
+                    sqlite.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def wipe(self) -> None:
+        """Close the kept run databases' connections, then delete the databases, as Dagster does."""
+        with self._db_lock:
+            for shard in [name for name in self._engines if name != INDEX_SHARD_NAME]:
+                self._engines.pop(shard).dispose()
+        super().wipe()
 
     def dispose(self) -> None:
-        """Stop watching, as Dagster's storage does, and close the kept connection."""
+        """Stop watching, as Dagster's storage does, and close the kept connections."""
         super().dispose()
         with self._db_lock:
-            if self._index_engine is not None and self._index_engine[0] == os.getpid():
-                self._index_engine[1].dispose()
-            self._index_engine = None
+            if self._engines_pid == os.getpid():
+                for engine in self._engines.values():
+                    engine.dispose()
+            self._engines = OrderedDict()
 
 
 class WebcurateSqliteStorage(DagsterSqliteStorage):
     """Dagster's default SQLite storage (same folders, same run and schedule storage), with the event log
-    of `KeptIndexEventLogStorage`."""
+    of `KeptConnectionEventLogStorage`."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         """The three storages under `base_dir`, laid out as Dagster lays them out."""
@@ -99,7 +132,7 @@ class WebcurateSqliteStorage(DagsterSqliteStorage):
         base_dir = os.path.abspath(base_dir)
         self.base_dir = base_dir
         self._run_storage = SqliteRunStorage.from_local(_runs_directory(base_dir))
-        self._event_log_storage = KeptIndexEventLogStorage(_event_logs_directory(base_dir))
+        self._event_log_storage = KeptConnectionEventLogStorage(_event_logs_directory(base_dir))
         self._schedule_storage = SqliteScheduleStorage.from_local(_schedule_directory(base_dir))
         self._inst_data = inst_data
         super(DagsterSqliteStorage, self).__init__()  # type: ignore[no-untyped-call]  # Dagster: untyped

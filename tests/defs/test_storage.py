@@ -1,4 +1,4 @@
-"""The instance storage of .dagster/dagster.yaml: Dagster's SQLite storage with a kept index connection."""
+"""The instance storage of .dagster/dagster.yaml: Dagster's SQLite storage with kept connections."""
 
 from __future__ import annotations
 
@@ -7,15 +7,20 @@ import os
 import shutil
 import threading
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
 import pytest
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
 
-from pipeline.defs.storage import KeptIndexEventLogStorage
+from pipeline.defs import storage as storage_module
+from pipeline.defs.storage import KeptConnectionEventLogStorage
 from tests.conftest import REPO
 
 
@@ -57,10 +62,10 @@ def run_numbers(instance: dg.DagsterInstance, run_id: str | None = None) -> dg.E
     return DEFS.get_job_def("numbers_job").execute_in_process(instance=instance, run_id=run_id)
 
 
-def index_storage(instance: dg.DagsterInstance) -> KeptIndexEventLogStorage:
+def index_storage(instance: dg.DagsterInstance) -> KeptConnectionEventLogStorage:
     """The instance's event log storage, which must be ours."""
     storage = instance.event_log_storage
-    assert isinstance(storage, KeptIndexEventLogStorage)
+    assert isinstance(storage, KeptConnectionEventLogStorage)
     return storage
 
 
@@ -75,21 +80,62 @@ def test_the_project_instance_uses_the_storage_in_dagsters_folders(
     assert (home / "history" / "runs" / "index.db").is_file()
 
 
-def test_a_run_opens_the_index_database_once(instance: dg.DagsterInstance) -> None:
+def count_connections(engine: Engine, name: str, opened: Counter[str], used: Counter[str]) -> None:
+    """Count an engine's new connections and its uses under `name`."""
+    event.listen(engine, "connect", lambda dbapi, record: opened.update([name]))
+    event.listen(engine, "checkout", lambda dbapi, record, proxy: used.update([name]))
+
+
+def test_a_run_opens_each_database_once(
+    instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
+) -> None:
     storage = index_storage(instance)
     assert run_numbers(instance).success
-    opened: list[object] = []
-    used: list[object] = []
-    engine = storage._kept_engine()
-    event.listen(engine, "connect", lambda dbapi, record: opened.append(dbapi))
-    event.listen(engine, "checkout", lambda dbapi, record, proxy: used.append(dbapi))
+    opened: Counter[str] = Counter()
+    used: Counter[str] = Counter()
+    count_connections(storage._kept_engine(), "index", opened, used)
+
+    def counted_engine(url: str, **options: Any) -> Engine:
+        """A new engine (the next run's database), counted."""
+        engine = create_engine(url, **options)
+        count_connections(engine, "run", opened, used)
+        return engine
+
+    monkeypatch.setattr(storage_module, "create_engine", counted_engine)
     assert run_numbers(instance).success
-    # Every mirrored event, tag and check result of the second run went through the connection the first
-    # one opened (Dagster's own storage opens and closes one for each).
-    assert len(used) > 10
-    assert opened == []
+    # Every mirrored event, tag and check result went through the index connection the first run opened,
+    # and every event of the second run through the one connection to its own database (Dagster's own
+    # storage opens and closes one for each); creating the database takes a second one for a moment
+    # (Dagster's schema set-up inspects the engine while holding a connection).
+    assert used["index"] > 10 and used["run"] > 10
+    assert opened["index"] == 0 and opened["run"] <= 2
     records = instance.fetch_materializations(dg.AssetKey("numbers"), limit=10).records
     assert len(records) == 2
+
+
+def test_only_the_last_run_databases_stay_open(instance: dg.DagsterInstance) -> None:
+    storage = index_storage(instance)
+    first = run_numbers(instance).run_id
+    closed: list[object] = []
+    with storage._db_lock:
+        event.listen(storage._kept_engine(first), "close", lambda dbapi, record: closed.append(dbapi))
+    later = [run_numbers(instance).run_id for _ in range(storage_module.KEPT_RUN_DATABASES)]
+    assert len(closed) == 1
+    assert set(storage._engines) == {INDEX_SHARD_NAME, *later}
+    # A closed run database is opened again when it is read.
+    assert len(instance.all_logs(first)) > 10
+
+
+def test_wipe_closes_the_run_databases_before_deleting_them(home: Path, instance: dg.DagsterInstance) -> None:
+    storage = index_storage(instance)
+    run_id = run_numbers(instance).run_id
+    closed: list[object] = []
+    with storage._db_lock:
+        event.listen(storage._kept_engine(run_id), "close", lambda dbapi, record: closed.append(dbapi))
+    instance.wipe()
+    assert len(closed) == 1
+    assert not (home / "history" / "runs" / f"{run_id}.db").exists()
+    assert run_numbers(instance).success
 
 
 def test_what_one_instance_writes_another_reads_while_it_is_open(home: Path) -> None:
@@ -108,7 +154,7 @@ def test_what_one_instance_writes_another_reads_while_it_is_open(home: Path) -> 
 
 def test_a_watcher_sees_a_run_written_by_another_instance(home: Path, instance: dg.DagsterInstance) -> None:
     # The UI follows a live run by watching the run's own database file: it must change with each write,
-    # which is why only the index database keeps its connection.
+    # which is why the writer checkpoints a run's database after each write.
     run_id = str(uuid.uuid4())
     seen: list[str] = []
     finished = threading.Event()
@@ -133,7 +179,7 @@ def test_a_watcher_sees_a_run_written_by_another_instance(home: Path, instance: 
     assert "ASSET_MATERIALIZATION" in seen and seen[-1] == "PIPELINE_SUCCESS"
 
 
-def _use_after_fork(storage: KeptIndexEventLogStorage, inherited: object, answer: mp.Queue) -> None:  # type: ignore[type-arg]
+def _use_after_fork(storage: KeptConnectionEventLogStorage, inherited: object, answer: mp.Queue) -> None:  # type: ignore[type-arg]
     """In a forked child: read the index, then report whether the engine used is a new one."""
     keys = storage.all_asset_keys()
     answer.put((storage._kept_engine() is not inherited, [key.to_string() for key in keys]))
