@@ -81,18 +81,24 @@ class AtomicParquetWriter:
 
 
 def part_ends(paths: Sequence[str], target: int = PART_ROWS) -> list[int]:
-    """Where the parts of documents in this order end: after a path whose crc32 is 0 modulo `target`
-    (once the part has a quarter of that), or at four times `target` rows.
+    """Where the parts of documents in this order end: after a path whose crc32 says so, in parts of
+    `target` / 2 to 3 x `target` / 2 documents.
 
     The cuts depend on the paths around them only, so adding, removing or editing a file moves at most
-    the cuts of its own part and leaves every other part as it was (content-defined chunking).
+    the cuts of its own part and leaves every other part as it was (content-defined chunking). Why the
+    two odds (FastCDC's normalised chunking): an edit redoes its whole part, and a part picked by an edit
+    is a large one more often; with one odds for every size, parts of 250 to 4,000 documents made the
+    part of an edited file 1,900 documents on average at 100k, with these 1,100.
     """
     ends: list[int] = []
     start = 0
     for index, path in enumerate(paths):
         size = index + 1 - start
-        cut = zlib.crc32(path.encode("utf-8", "surrogateescape")) % target == 0
-        if (cut and size >= target // 4) or size >= 4 * target:
+        if size < target // 2:
+            continue
+        # Rarely below the target, four times as often above it.
+        odds = target if size < target else max(1, target // 4)
+        if zlib.crc32(path.encode("utf-8", "surrogateescape")) % odds == 0 or size >= target + target // 2:
             ends.append(index + 1)
             start = index + 1
     if start < len(paths):
