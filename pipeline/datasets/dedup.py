@@ -307,15 +307,18 @@ class _Nodes:
     signatures: np.ndarray
 
 
-def _nodes(current: _Fingerprints, earlier: _Fingerprints, stats: DedupStats) -> _Nodes:
+def _nodes(
+    current: _Fingerprints, earlier: _Fingerprints, kept_before: pa.Array, stats: DedupStats
+) -> _Nodes:
     """This input's and the previous-only documents in keep order: by tier, then source order (order
-    columns, then doc_id)."""
+    columns, then doc_id). `kept_before` names more previous documents among this input's."""
     if earlier.signatures.size and earlier.signatures.shape[1] != current.signatures.shape[1]:
         raise ValueError(
             f"the previous version's signatures have {earlier.signatures.shape[1]} values and these "
             f"{current.signatures.shape[1]}: made by another scheme, they cannot be compared"
         )
-    was_kept = pc.is_in(current.doc_ids, value_set=earlier.doc_ids).to_numpy(zero_copy_only=False)
+    previous_ids = pa.concat_arrays([earlier.doc_ids, kept_before.cast(pa.string())])
+    was_kept = pc.is_in(current.doc_ids, value_set=previous_ids).to_numpy(zero_copy_only=False)
     only_before = pc.invert(pc.is_in(earlier.doc_ids, value_set=current.doc_ids))
     mask = only_before.to_numpy(zero_copy_only=False)
     extra = stats.previous_only = int(mask.sum())
@@ -385,11 +388,15 @@ def find_duplicates(
     batches: Iterable[pa.RecordBatch],
     previous: Iterable[pa.RecordBatch] = (),
     *,
+    kept_before: pa.Array | None = None,
     threshold: float = DEFAULT_THRESHOLD,
     order_by: Sequence[str] = ("source_path",),
 ) -> Dedup:
     """Exact and near duplicates among the documents of `batches` and against `previous` (the previous
     version's kept documents): one decision row per duplicate, naming the kept document.
+
+    A previous document that is also in `batches` needs no fingerprints of its own: `kept_before` names
+    such documents by doc_id, and they are kept first as if `previous` held them.
 
     Memory: the signatures of all documents (n x num_perm x 4 bytes, 51 MB for 100k documents at 128
     values) and, at the peak, a second copy of them (while they are put in keep order)."""
@@ -399,7 +406,8 @@ def find_duplicates(
     if not stats.documents:
         stats.seconds = time.perf_counter() - started
         return Dedup(DECISIONS_SCHEMA.empty_table(), stats)
-    nodes = _nodes(current, _read(previous, ()), stats)
+    kept_ids = kept_before if kept_before is not None else pa.array([], pa.string())
+    nodes = _nodes(current, _read(previous, ()), kept_ids, stats)
     representative = _representatives(nodes.keys)
     is_representative = representative == np.arange(len(nodes.doc_ids))
     empty = (nodes.signatures == EMPTY_VALUE).all(axis=1)

@@ -624,12 +624,9 @@ def find_dups(curated: Path, out: Path, *, threshold: float, release_root: Path)
     if recorded is not None and before in recorded["equivalent"]:
         return DedupStats(**{**recorded["stats"], "seconds": 0.0})
 
-    def fingerprints() -> Iterator[pa.RecordBatch]:
-        """The curated documents' fingerprints."""
-        return read_batches(curated, columns=DEDUP_COLUMNS, batch_size=10_000)
-
-    previous = (b.filter(pc.is_in(b.column("doc_id"), value_set=previous_ids)) for b in fingerprints())
-    result = find_duplicates(fingerprints(), previous if len(previous_ids) else (), threshold=threshold)
+    # The previously kept documents are among the curated ones: their ids suffice, not a second read.
+    fingerprints = read_batches(curated, columns=DEDUP_COLUMNS, batch_size=10_000)
+    result = find_duplicates(fingerprints, kept_before=previous_ids, threshold=threshold)
     with AtomicParquetWriter(out, DECISIONS_SCHEMA) as writer:
         writer.write(result.decisions)
     kept = _ids_digest(current.filter(pc.invert(pc.is_in(current, value_set=result.decisions["doc_id"]))))

@@ -151,6 +151,15 @@ def test_previous_version_keeps_its_document() -> None:
     assert decided(texts)["id-z/old.txt"] == ("id-a/new.txt", EXACT_RULE)
 
 
+def test_previous_documents_among_the_input_may_be_named_by_id_alone() -> None:
+    texts = {"z/old.txt": BASE, "a/new.txt": BASE.upper(), "b/new.txt": near_copy(BASE, 10)}
+    rows = rows_of(texts)
+    by_rows = find_duplicates(batches(rows), batches([rows[0]], schema=PREVIOUS_SCHEMA))
+    by_id = find_duplicates(batches(rows), kept_before=pa.array(["id-z/old.txt", "id-gone.txt"]))
+    assert by_id.decisions.equals(by_rows.decisions)
+    assert set(by_id.decisions.column("duplicate_of").to_pylist()) == {"id-z/old.txt"}
+
+
 def test_incremental_against_documents_only_in_the_previous_version() -> None:
     old = rows_of({"gone/old.txt": BASE, "gone/other.txt": prose(27, 120)})
     new = rows_of(
