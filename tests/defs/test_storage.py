@@ -5,16 +5,18 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
 import dagster as dg
 import pytest
-from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME
+from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
 from dagster._core.storage.runs.sqlite.sqlite_run_storage import SqliteRunStorage
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -136,6 +138,52 @@ def test_wipe_closes_the_run_databases_before_deleting_them(home: Path, instance
     assert len(closed) == 1
     assert not (home / "history" / "runs" / f"{run_id}.db").exists()
     assert run_numbers(instance).success
+
+
+def schema_of(database: Path) -> tuple[list[tuple[str, str, str]], list[tuple[str]], str]:
+    """A SQLite database's tables and indexes, migration stamp and journal mode."""
+    with closing(sqlite3.connect(database)) as conn:
+        objects = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY type, name").fetchall()
+        stamp = conn.execute("SELECT version_num FROM alembic_version").fetchall()
+        return objects, stamp, conn.execute("PRAGMA journal_mode").fetchone()[0]
+
+
+def test_a_new_run_database_is_a_copy_of_one_dagster_made(
+    home: Path, instance: dg.DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = index_storage(instance)
+    assert run_numbers(instance).success  # the first run database of this Dagster version makes the template
+    set_up: list[Engine] = []
+    real_initdb = SqliteEventLogStorage._initdb
+    monkeypatch.setattr(
+        SqliteEventLogStorage,
+        "_initdb",
+        lambda self, engine, **kw: set_up.append(engine) or real_initdb(self, engine, **kw),
+    )
+    run_id = run_numbers(instance).run_id
+    assert set_up == []  # no tables made, no migration stamp checked: a copy
+    assert len(instance.all_logs(run_id)) > 10
+    dagsters = SqliteEventLogStorage(str(tmp_path / "dagster_made"))
+    with dagsters.run_connection("by_dagster"):
+        pass
+    copied = schema_of(Path(storage.path_for_shard(run_id)))
+    assert copied == schema_of(tmp_path / "dagster_made" / "by_dagster.db")
+    assert copied[1] and copied[2] == "wal"
+    # The template is no run: Dagster lists run databases by their *.db names.
+    assert run_id in storage.get_all_run_ids() and len(storage.get_all_run_ids()) == 2
+
+
+def test_an_existing_run_database_is_never_replaced(instance: dg.DagsterInstance) -> None:
+    storage = index_storage(instance)
+    first = run_numbers(instance).run_id
+    events = len(instance.all_logs(first))
+    fresh = KeptConnectionEventLogStorage(storage._base_dir)  # another process, which never saw the run
+    try:
+        with fresh.run_connection(first):
+            pass
+        assert len(fresh.get_logs_for_run(first)) == events
+    finally:
+        fresh.dispose()
 
 
 def test_what_one_instance_writes_another_reads_while_it_is_open(home: Path) -> None:
