@@ -6,6 +6,8 @@ import multiprocessing as mp
 import os
 import shutil
 import sqlite3
+import subprocess
+import sys
 import threading
 import uuid
 from collections import Counter
@@ -28,7 +30,9 @@ from tests.conftest import REPO
 
 @dg.asset
 def numbers() -> list[int]:
-    """A tiny asset: one materialization per run."""
+    """A tiny asset: one materialization per run; it says so on stdout, and natively on stderr's fd."""
+    print("numbers: printed")
+    os.write(sys.stderr.fileno(), b"numbers: written to the fd\n")
     return [1, 2, 3]
 
 
@@ -260,3 +264,39 @@ def test_dispose_closes_the_kept_connection(home: Path) -> None:
     event.listen(storage._kept_engine(), "close", lambda dbapi, record: closed.append(dbapi))
     instance.dispose()
     assert len(closed) == 1
+
+
+def test_captured_output_reaches_the_log_files_and_the_terminal(
+    instance: dg.DagsterInstance, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    manager = instance.compute_log_manager
+    assert isinstance(manager, storage_module.MirroringComputeLogManager)
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        """Dagster's own manager starts `tail` and watcher processes: this one must not."""
+        raise AssertionError(f"a process was started: {args}")
+
+    monkeypatch.setattr(subprocess, "Popen", no_process)
+    result = run_numbers(instance)
+    assert result.success
+    captured = [e for e in instance.all_logs(result.run_id) if e.dagster_event_type == "LOGS_CAPTURED"]
+    key = [result.run_id, "compute_logs", captured[0].dagster_event.logs_captured_data.file_key]
+    # In the files the UI reads, Python's prints and native writes alike, and the capture marked complete.
+    assert "numbers: printed" in Path(manager.get_captured_local_path(key, "out")).read_text()
+    assert "numbers: written to the fd" in Path(manager.get_captured_local_path(key, "err")).read_text()
+    assert manager.is_capture_complete(key)
+    # Mirrored to where the streams went before (here pytest's capture), as Dagster's `tail` does.
+    terminal = capfd.readouterr()
+    assert "numbers: printed" in terminal.out and "numbers: written to the fd" in terminal.err
+
+
+def test_a_closed_terminal_stops_only_the_mirror(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    failures: list[threading.ExceptHookArgs] = []
+    monkeypatch.setattr(threading, "excepthook", failures.append)
+    log = tmp_path / "captured.out"
+    read, write = os.pipe()
+    os.close(read)  # nobody reads the terminal any more: copying to it fails
+    with os.fdopen(write, "w") as terminal, storage_module.mirrored(terminal, str(log)):
+        terminal.write("still captured\n")
+    assert log.read_text() == "still captured\n"
+    assert failures == []  # the mirror thread stopped quietly
