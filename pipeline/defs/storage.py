@@ -223,8 +223,9 @@ def mirrored(stream: TextIO, path: str) -> Iterator[None]:
         with open(path, "rb") as source, contextlib.suppress(OSError):  # a closed terminal: stop copying
             while True:
                 finished = done.is_set()
-                while chunk := source.read(MIRROR_CHUNK):
-                    os.write(before, chunk)
+                while chunk := memoryview(source.read(MIRROR_CHUNK)):
+                    while chunk:  # a write to a pipe may take part of the chunk
+                        chunk = chunk[os.write(before, chunk) :]
                 if finished:
                     return
                 done.wait(MIRROR_INTERVAL_S)
@@ -245,7 +246,8 @@ class MirroringComputeLogManager(LocalComputeLogManager):
     mirrored to the terminal by a thread.
 
     Why: Dagster's starts a `tail -F` process and a Python watcher process per stream for every run, and
-    waits for them to die at its end: 30 to 60 ms of each run, most of an unchanged 10k corpus's release.
+    waits for them to die at its end: 30 to 60 ms of each run (a run over an unchanged 10k corpus takes
+    about 0.55 s).
     """
 
     @classmethod
