@@ -42,11 +42,12 @@ def load_job() -> tuple[dg.DagsterInstance, dg.JobDefinition]:
 def run(log_level: str) -> int:
     """Materialize every asset through Dagster and print the outcome; returns the exit code."""
     instance, job = load_job()
-    result = job.execute_in_process(
-        instance=instance,
-        raise_on_error=False,
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-    )
+    with instance:  # disposed at the end: the storage's kept connections are closed, their files tidied
+        result = job.execute_in_process(
+            instance=instance,
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
     if not result.success:
         for event in result.all_events:
             if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:

@@ -9,11 +9,12 @@ database once per event (about 60). On a 10k corpus that nothing changed in, ope
 index database took about a quarter of the run, the run's own database another fifth.
 
 Here each database keeps one engine with one pooled connection: the index database for the storage's
-life, run databases for the last few used. The UI follows a live run by watching its database file
-change, and in WAL mode a commit writes only the -wal file: after each write to a run database the log
-is checkpointed into the file, as Dagster's closing the connection did. A new run's database is a copy
-of an empty one Dagster made (once per Dagster version), not made afresh. Runs, schedules and the files'
-layout are Dagster's own, so an instance can switch to and from this storage and keep its history.
+life, a run's database until the run ends (and the last few a reader such as the UI used). The UI
+follows a live run by watching its database file change, and in WAL mode a commit writes only the -wal
+file: after each write to a run database the log is checkpointed into the file, as Dagster's closing
+the connection did. A new run's database is a copy of an empty one Dagster made (once per Dagster
+version), not made afresh. Runs, schedules and the files' layout are Dagster's own, so an instance can
+switch to and from this storage and keep its history.
 
 The compute logs (each run's stdout and stderr, shown in the UI) are Dagster's files too; only the
 copy to the terminal is made by a thread instead of processes (see MirroringComputeLogManager).
@@ -48,6 +49,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TextIO
 
+from dagster._core.events import DagsterEventType
+from dagster._core.events.log import EventLogEntry
 from dagster._core.execution.compute_logs import redirect_to_file
 from dagster._core.storage.compute_log_manager import CapturedLogContext, ComputeIOType
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import INDEX_SHARD_NAME, SqliteEventLogStorage
@@ -73,11 +76,14 @@ MIRROR_CHUNK = 1 << 16
 MIRROR_INTERVAL_S = 0.1
 # Run databases whose connections stay open: the run being written, and a few the UI reads.
 KEPT_RUN_DATABASES = 4
+# The events after which a run writes no more: its database is closed.
+RUN_ENDS = {DagsterEventType.RUN_SUCCESS, DagsterEventType.RUN_FAILURE, DagsterEventType.RUN_CANCELED}
 
 
 class KeptConnectionEventLogStorage(SqliteEventLogStorage):
     """Dagster's run-sharded SQLite event log, with its databases' engines and connections kept: the index
-    database's for the storage's life, the last KEPT_RUN_DATABASES run databases' until others are used."""
+    database's for the storage's life, a run database's until the run ends or KEPT_RUN_DATABASES others
+    have been used since."""
 
     def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None) -> None:
         """As Dagster's storage; each database's engine is made on its first use."""
@@ -134,6 +140,15 @@ class KeptConnectionEventLogStorage(SqliteEventLogStorage):
                     # In WAL mode a commit writes only the -wal file; the UI follows a live run by watching
                     # the database file itself, which a checkpoint writes.
                     sqlite.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    def store_event(self, event: EventLogEntry) -> None:
+        """Store an event as Dagster does; after a run's last one, close the run's database (the last close
+        folds its write-ahead log in and removes the -wal and -shm files, which a kept connection keeps)."""
+        super().store_event(event)
+        if event.dagster_event_type in RUN_ENDS:
+            with self._db_lock:
+                if self._engines_pid == os.getpid() and event.run_id in self._engines:
+                    self._engines.pop(event.run_id).dispose()
 
     def _made_from_template(self, shard: str) -> bool:
         """Create a new run's database as a copy of an empty one made by Dagster; False if it exists.

@@ -119,25 +119,34 @@ def test_a_run_opens_each_database_once(
     assert len(records) == 2
 
 
-def test_only_the_last_run_databases_stay_open(instance: dg.DagsterInstance) -> None:
+def test_a_finished_run_closes_its_database(home: Path, instance: dg.DagsterInstance) -> None:
     storage = index_storage(instance)
-    first = run_numbers(instance).run_id
+    run_id = run_numbers(instance).run_id
+    assert run_id not in storage._engines
+    # Closed, the database has folded its write-ahead log in: no -wal or -shm file is left beside it.
+    runs = home / "history" / "runs"
+    assert sorted(p.name for p in runs.glob(f"{run_id}.*")) == [f"{run_id}.db"]
+    assert len(instance.all_logs(run_id)) > 10
+
+
+def test_a_reader_keeps_only_the_last_run_databases_it_read_open(instance: dg.DagsterInstance) -> None:
+    storage = index_storage(instance)
+    runs = [run_numbers(instance).run_id for _ in range(storage_module.KEPT_RUN_DATABASES + 1)]
+    assert len(instance.all_logs(runs[0])) > 10  # read through a connection that is kept
     closed: list[object] = []
-    with storage._db_lock:
-        event.listen(storage._kept_engine(first), "close", lambda dbapi, record: closed.append(dbapi))
-    later = [run_numbers(instance).run_id for _ in range(storage_module.KEPT_RUN_DATABASES)]
+    event.listen(storage._engines[runs[0]], "close", lambda dbapi, record: closed.append(dbapi))
+    for run_id in runs[1:]:
+        assert len(instance.all_logs(run_id)) > 10
     assert len(closed) == 1
-    assert set(storage._engines) == {INDEX_SHARD_NAME, *later}
-    # A closed run database is opened again when it is read.
-    assert len(instance.all_logs(first)) > 10
+    assert set(storage._engines) == {INDEX_SHARD_NAME, *runs[1:]}
 
 
 def test_wipe_closes_the_run_databases_before_deleting_them(home: Path, instance: dg.DagsterInstance) -> None:
     storage = index_storage(instance)
     run_id = run_numbers(instance).run_id
+    assert len(instance.all_logs(run_id)) > 10  # read, as the UI does: its connection is kept
     closed: list[object] = []
-    with storage._db_lock:
-        event.listen(storage._kept_engine(run_id), "close", lambda dbapi, record: closed.append(dbapi))
+    event.listen(storage._engines[run_id], "close", lambda dbapi, record: closed.append(dbapi))
     instance.wipe()
     assert len(closed) == 1
     assert not (home / "history" / "runs" / f"{run_id}.db").exists()
