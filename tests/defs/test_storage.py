@@ -68,7 +68,7 @@ def run_numbers(instance: dg.DagsterInstance, run_id: str | None = None) -> dg.E
     return DEFS.get_job_def("numbers_job").execute_in_process(instance=instance, run_id=run_id)
 
 
-def index_storage(instance: dg.DagsterInstance) -> KeptConnectionEventLogStorage:
+def event_log(instance: dg.DagsterInstance) -> KeptConnectionEventLogStorage:
     """The instance's event log storage, which must be ours."""
     storage = instance.event_log_storage
     assert isinstance(storage, KeptConnectionEventLogStorage)
@@ -78,7 +78,7 @@ def index_storage(instance: dg.DagsterInstance) -> KeptConnectionEventLogStorage
 def test_the_project_instance_uses_the_storage_in_dagsters_folders(
     home: Path, instance: dg.DagsterInstance
 ) -> None:
-    index_storage(instance)
+    event_log(instance)
     assert isinstance(instance.run_storage, SqliteRunStorage)
     assert run_numbers(instance).success
     # Dagster's own layout, so an instance's history carries over in either direction.
@@ -95,7 +95,7 @@ def count_connections(engine: Engine, name: str, opened: Counter[str], used: Cou
 def test_a_run_opens_each_database_once(
     instance: dg.DagsterInstance, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    storage = index_storage(instance)
+    storage = event_log(instance)
     assert run_numbers(instance).success
     opened: Counter[str] = Counter()
     used: Counter[str] = Counter()
@@ -110,17 +110,16 @@ def test_a_run_opens_each_database_once(
     monkeypatch.setattr(storage_module, "create_engine", counted_engine)
     assert run_numbers(instance).success
     # Every mirrored event, tag and check result went through the index connection the first run opened,
-    # and every event of the second run through the one connection to its own database (Dagster's own
-    # storage opens and closes one for each); creating the database takes a second one for a moment
-    # (Dagster's schema set-up inspects the engine while holding a connection).
+    # and every event of the second run through one connection to its own database (Dagster's own storage
+    # opens and closes one for each).
     assert used["index"] > 10 and used["run"] > 10
-    assert opened["index"] == 0 and opened["run"] <= 2
+    assert opened["index"] == 0 and opened["run"] == 1
     records = instance.fetch_materializations(dg.AssetKey("numbers"), limit=10).records
     assert len(records) == 2
 
 
 def test_a_finished_run_closes_its_database(home: Path, instance: dg.DagsterInstance) -> None:
-    storage = index_storage(instance)
+    storage = event_log(instance)
     run_id = run_numbers(instance).run_id
     assert run_id not in storage._engines
     # Closed, the database has folded its write-ahead log in: no -wal or -shm file is left beside it.
@@ -130,7 +129,7 @@ def test_a_finished_run_closes_its_database(home: Path, instance: dg.DagsterInst
 
 
 def test_a_reader_keeps_only_the_last_run_databases_it_read_open(instance: dg.DagsterInstance) -> None:
-    storage = index_storage(instance)
+    storage = event_log(instance)
     runs = [run_numbers(instance).run_id for _ in range(storage_module.KEPT_RUN_DATABASES + 1)]
     assert len(instance.all_logs(runs[0])) > 10  # read through a connection that is kept
     closed: list[object] = []
@@ -142,7 +141,7 @@ def test_a_reader_keeps_only_the_last_run_databases_it_read_open(instance: dg.Da
 
 
 def test_wipe_closes_the_run_databases_before_deleting_them(home: Path, instance: dg.DagsterInstance) -> None:
-    storage = index_storage(instance)
+    storage = event_log(instance)
     run_id = run_numbers(instance).run_id
     assert len(instance.all_logs(run_id)) > 10  # read, as the UI does: its connection is kept
     closed: list[object] = []
@@ -164,7 +163,7 @@ def schema_of(database: Path) -> tuple[list[tuple[str, str, str]], list[tuple[st
 def test_a_new_run_database_is_a_copy_of_one_dagster_made(
     home: Path, instance: dg.DagsterInstance, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    storage = index_storage(instance)
+    storage = event_log(instance)
     assert run_numbers(instance).success  # the first run database of this Dagster version makes the template
     set_up: list[Engine] = []
     real_initdb = SqliteEventLogStorage._initdb
@@ -187,7 +186,7 @@ def test_a_new_run_database_is_a_copy_of_one_dagster_made(
 
 
 def test_an_existing_run_database_is_never_replaced(instance: dg.DagsterInstance) -> None:
-    storage = index_storage(instance)
+    storage = event_log(instance)
     first = run_numbers(instance).run_id
     events = len(instance.all_logs(first))
     fresh = KeptConnectionEventLogStorage(storage._base_dir)  # another process, which never saw the run
@@ -249,7 +248,7 @@ def _use_after_fork(storage: KeptConnectionEventLogStorage, inherited: object, a
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_child_makes_its_own_index_connection(instance: dg.DagsterInstance) -> None:
     assert run_numbers(instance).success
-    storage = index_storage(instance)
+    storage = event_log(instance)
     inherited = storage._kept_engine()
     context = mp.get_context("fork")
     answer = context.Queue()
@@ -267,7 +266,7 @@ def test_a_forked_child_makes_its_own_index_connection(instance: dg.DagsterInsta
 
 def test_dispose_closes_the_kept_connection(home: Path) -> None:
     instance = dg.DagsterInstance.from_config(str(home))
-    storage = index_storage(instance)
+    storage = event_log(instance)
     assert run_numbers(instance).success
     closed: list[object] = []
     event.listen(storage._kept_engine(), "close", lambda dbapi, record: closed.append(dbapi))
