@@ -120,15 +120,10 @@ class KeptConnectionEventLogStorage(SqliteEventLogStorage):
         """A connection in a transaction, on the shard's kept engine; a run database is checkpointed after
         a write, so that its file changes as it would when Dagster closes the connection."""
         with self._db_lock:
-            if (
-                shard not in self._initialized_dbs
-                and shard != INDEX_SHARD_NAME
-                and self._made_from_template(shard)
-            ):
-                self._initialized_dbs.add(shard)
             engine = self._kept_engine(shard)
             if shard not in self._initialized_dbs:
-                self._initdb(engine)
+                if shard == INDEX_SHARD_NAME or not self._made_from_template(shard):
+                    self._initdb(engine)
                 self._initialized_dbs.add(shard)
             with engine.connect() as conn:
                 sqlite = conn.connection.driver_connection
