@@ -264,7 +264,8 @@ class MirroringComputeLogManager(LocalComputeLogManager):
     def from_config_value(
         cls, inst_data: ConfigurableClassData | None, config_value: Mapping[str, Any]
     ) -> MirroringComputeLogManager:
-        """The manager of a dagster.yaml `compute_logs:` block, in Dagster's folder under `base_dir`."""
+        """The manager of a dagster.yaml `compute_logs:` block. Its `base_dir` is the Dagster home, as in the
+        `storage:` block; the logs go to its storage/ folder, where Dagster's default manager keeps them."""
         config = {**config_value, "base_dir": os.path.join(config_value["base_dir"], "storage")}
         return cls(inst_data=inst_data, **config)
 
