@@ -109,11 +109,19 @@ class KeptConnectionEventLogStorage(SqliteEventLogStorage):
                 connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
             )
             self._engines[shard] = engine
-            runs = [name for name in self._engines if name != INDEX_SHARD_NAME]
-            for name in runs[:-KEPT_RUN_DATABASES]:
-                self._engines.pop(name).dispose()
+            for name in self._run_shards()[:-KEPT_RUN_DATABASES]:
+                self._close(name)
         self._engines.move_to_end(shard)
         return engine
+
+    def _run_shards(self) -> list[str]:
+        """The run databases with a kept engine, least recently used first."""
+        return [name for name in self._engines if name != INDEX_SHARD_NAME]
+
+    def _close(self, shard: str) -> None:
+        """Close a kept database's connection if this process made it; call under `_db_lock`."""
+        if self._engines_pid == os.getpid() and shard in self._engines:
+            self._engines.pop(shard).dispose()
 
     @contextmanager
     def _connect(self, shard: str) -> Iterator[Connection]:
@@ -142,8 +150,7 @@ class KeptConnectionEventLogStorage(SqliteEventLogStorage):
         super().store_event(event)
         if event.dagster_event_type in RUN_ENDS:
             with self._db_lock:
-                if self._engines_pid == os.getpid() and event.run_id in self._engines:
-                    self._engines.pop(event.run_id).dispose()
+                self._close(event.run_id)
 
     def _made_from_template(self, shard: str) -> bool:
         """Create a new run's database as a copy of an empty one made by Dagster; False if it exists.
@@ -179,8 +186,8 @@ class KeptConnectionEventLogStorage(SqliteEventLogStorage):
     def wipe(self) -> None:
         """Close the kept run databases' connections, then delete the databases, as Dagster does."""
         with self._db_lock:
-            for shard in [name for name in self._engines if name != INDEX_SHARD_NAME]:
-                self._engines.pop(shard).dispose()
+            for shard in self._run_shards():
+                self._close(shard)
         super().wipe()
 
     def dispose(self) -> None:
