@@ -89,7 +89,9 @@ class RemovedSpan:
     """A span of the parsed body removed as boilerplate, with the rule that removed it.
 
     `char_start`/`char_end` index the parsed body (`ParsedDocument.text`);
-    `line_start`/`line_end` are 1-based, inclusive line numbers of that body.
+    `line_start`/`line_end` are 1-based, inclusive line numbers of that body. `score` is the fitted
+    model's probability that the span is content (its highest over the span's lines), for removals the
+    model or the region stage decided; None for a rule's certain removal.
     """
 
     rule: str
@@ -99,6 +101,7 @@ class RemovedSpan:
     char_end: int
     line_start: int
     line_end: int
+    score: float | None = None
 
 
 @dataclass(frozen=True)

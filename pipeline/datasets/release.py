@@ -89,6 +89,7 @@ def _whole_document_rows(documents: pa.Table, mask: pa.Array, rules: pa.Array, g
             "line_start": pa.array([1] * n, pa.int32()),
             "line_end": pc.cast(pc.add(pc.count_substring(dropped.column("text"), "\n"), 1), pa.int32()),
             "duplicate_of": dropped.column("duplicate_of"),
+            "score": pa.nulls(n, pa.float32()),
         }
     )
 
@@ -125,6 +126,7 @@ def release_chunk(
     ]
     spans = flatten_items(kept, "removed", schemas["removed"].arrow.names)
     spans = spans.append_column("duplicate_of", pa.nulls(spans.num_rows, pa.string()))
+    spans = spans.select([n for n in schemas["removed"].arrow.names if n in spans.column_names])
     removed = pa.concat_tables([spans, *(w.select(spans.column_names).cast(spans.schema) for w in whole)])
     return {
         "documents": kept.select([n for n in schemas["documents"].arrow.names if n in kept.column_names]),

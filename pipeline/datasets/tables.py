@@ -70,6 +70,7 @@ REMOVED_SPAN = pa.struct(
         ("char_end", pa.int64()),
         ("line_start", pa.int32()),
         ("line_end", pa.int32()),
+        ("score", pa.float32()),
     ]
 )
 # A parsed document after boilerplate removal: `text` is the clean body, `removed` what left it.
@@ -218,6 +219,7 @@ def span_row(span: RemovedSpan) -> dict[str, Any]:
         "char_end": span.char_end,
         "line_start": span.line_start,
         "line_end": span.line_end,
+        "score": span.score,
     }
 
 

@@ -22,6 +22,7 @@ SPAN = {
     "char_end": 8,
     "line_start": 1,
     "line_end": 1,
+    "score": 0.25,  # a float, so that the inferred struct has the column typed as the stage's
 }
 
 
@@ -91,6 +92,7 @@ def test_duplicates_leave_documents_and_become_removed_rows(schemas: dict[str, T
             "line_start": 1,
             "line_end": 2,
             "duplicate_of": "a" * 16,
+            "score": None,
         }
     ]
     assert {r["doc_id"] for r in removed if r["rule"] == "newsletter_signup"} == {"a" * 16, "c" * 16}
