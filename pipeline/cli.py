@@ -42,7 +42,7 @@ def load_job() -> tuple[dg.DagsterInstance, dg.JobDefinition]:
 def run(log_level: str) -> int:
     """Materialize every asset through Dagster and print the outcome; returns the exit code."""
     instance, job = load_job()
-    with instance:  # disposed at the end: the storage's kept connections are closed, their files tidied
+    with instance:  # disposed at the end: its storage's connections (a PostgreSQL pool, say) are closed
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,

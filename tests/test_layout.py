@@ -76,6 +76,67 @@ def test_the_boundary_check_sees_a_dagster_import(tmp_path: Path) -> None:
     assert "dagster" in imported_modules(module)
 
 
+def private_dagster_uses(path: Path) -> list[str]:
+    """Every use of a private Dagster name in a Python file: `dagster._…` imports, attributes and strings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    # Names bound to the dagster package itself (`import dagster as dg`), whose `_` attributes are private.
+    aliases = {
+        alias.asname or alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+        if alias.name == "dagster"
+    }
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [a.name for a in node.names if a.name.startswith("dagster._")]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if node.module.startswith("dagster._"):
+                found.append(node.module)
+            elif node.module == "dagster":
+                found += [f"dagster.{a.name}" for a in node.names if a.name.startswith("_")]
+        elif isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
+            if node.value.id in aliases and node.attr.startswith("_"):
+                found.append(f"{node.value.id}.{node.attr}")
+        elif isinstance(node, ast.Constant) and str(node.value).startswith("dagster._"):
+            # importlib.import_module("dagster._core…") and class paths written as strings.
+            found.append(str(node.value))
+    return [f"{path.name}:{use}" for use in found]
+
+
+def test_pipeline_uses_only_dagsters_public_api() -> None:
+    offenders = []
+    for path in sorted((REPO / "pipeline").rglob("*.py")):
+        offenders += private_dagster_uses(path)
+    assert offenders == []
+    # The instance settings load nothing from the project either (no custom storage built on internals).
+    settings = yaml.safe_load((REPO / ".dagster" / "dagster.yaml").read_text())
+    assert set(settings) <= {"telemetry", "nux", "concurrency"}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from dagster._core.storage import runs\n",
+        "import dagster._core.instance\n",
+        "import dagster as dg\ndg._check.not_none(1)\n",
+        "from dagster import _seven\n",
+        "import importlib\nimportlib.import_module('dagster._utils')\n",
+    ],
+)
+def test_the_private_api_check_sees_each_kind_of_use(tmp_path: Path, source: str) -> None:
+    module = tmp_path / "leak.py"
+    module.write_text(source)
+    assert private_dagster_uses(module)
+
+
+def test_the_private_api_check_passes_public_uses(tmp_path: Path) -> None:
+    module = tmp_path / "fine.py"
+    module.write_text("import dagster as dg\nfrom dagster import asset\nx = dg.DagsterInstance.get\n")
+    assert private_dagster_uses(module) == []
+
+
 def test_workspace_and_pyproject_name_the_same_module() -> None:
     workspace = yaml.safe_load((REPO / "workspace.yaml").read_text())
     module = workspace["load_from"][0]["python_module"]["module_name"]
