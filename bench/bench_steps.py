@@ -1,6 +1,7 @@
 """CPU per document of the per-document steps (`parse_step`, `curate_step`), in one process.
 
-Generates a corpus with bench/make_corpus.py (or takes a folder, such as seeds/), lists it as the ingest
+Writes a corpus with bench/make_corpus.py (`--source real`, the default: real dev-data text; `samples`:
+generated from the samples) or takes a folder (`--seeds`, such as seeds/), lists it as the ingest
 stage does, and runs each step through the local engine's own worker loop (`pipeline.engine.local._worker`:
 an Arrow batch in, the step per row, Arrow batches out) in this process, on the stage's batches (the curate
 input carries each document's repeated-line hashes, as `stages.curate` gives it). Prints CPU ms per
@@ -10,8 +11,8 @@ the robust measure); `--profile` adds each step's top functions by cProfile.
 `--save DIR` stores both steps' output tables; `--check DIR` compares them with stored ones exactly
 (`Table.equals`): an optimisation must leave them identical.
 
-    .venv/bin/python -m bench.bench_steps [--docs 2000] [--html 0.0] [--seeds DIR] [--repeat 3]
-        [--profile] [--save DIR | --check DIR]
+    .venv/bin/python -m bench.bench_steps [--docs 2000] [--source real|samples] [--html 0.0] [--seeds DIR]
+        [--repeat 3] [--profile] [--save DIR | --check DIR]
 """
 
 from __future__ import annotations
@@ -292,14 +293,17 @@ def compare(outputs: dict[str, pa.Table], stored: Path) -> list[str]:
 
 
 def corpora(args: argparse.Namespace, base: Path) -> Iterator[Path]:
-    """The corpus folder(s) to run on: the given one, or a generated one."""
+    """The corpus folder(s) to run on: the given one, or one written by bench/make_corpus.py."""
     if args.seeds is not None:
         yield args.seeds
         return
     from bench.make_corpus import write_corpus
 
     folder = base / "corpus"
-    write_corpus(folder, args.docs, html_share=args.html, mojibake=args.mojibake)
+    if args.source == "samples":
+        write_corpus(folder, args.docs, "samples", html_share=args.html, mojibake=args.mojibake)
+    else:
+        write_corpus(folder, args.docs, "real", mojibake=args.mojibake)
     yield folder
 
 
@@ -308,8 +312,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--docs", type=int, default=2000, help="documents in the generated corpus")
-    parser.add_argument("--html", type=float, default=0.0, help="share of HTML pages (0: the text corpus)")
+    parser.add_argument("--docs", type=int, default=2000, help="documents in the benchmark corpus")
+    parser.add_argument(
+        "--source",
+        choices=("real", "samples"),
+        default="real",
+        help="real: documents of ../shared/dev-data; samples: generated from the samples",
+    )
+    parser.add_argument(
+        "--html", type=float, default=0.0, help="share of HTML pages, samples corpus only (0: text)"
+    )
     parser.add_argument("--mojibake", type=float, default=0.02, help="share of double-encoded documents")
     parser.add_argument("--seeds", type=Path, help="run on this folder instead of a generated corpus")
     parser.add_argument("--repeat", type=int, default=3, help="runs per step: the first (cold), then warm")
@@ -319,6 +331,8 @@ def main() -> None:
     group.add_argument("--save", type=Path, help="store the steps' output tables in this folder")
     group.add_argument("--check", type=Path, help="compare the outputs with tables stored by --save")
     args = parser.parse_args()
+    if args.source == "real" and args.html:
+        parser.error("--html needs --source samples: the real corpus is plain text")
     with contextlib.suppress(ImportError):  # what the engine's fork server loads before forking workers
         importlib.import_module("pipeline.datasets.warm")
     base = Path(tempfile.mkdtemp(prefix="webcurate-steps-"))

@@ -1,10 +1,12 @@
-"""webcurate against HuggingFace datatrove (text) and plain trafilatura (HTML) on the same generated corpus.
+"""webcurate against HuggingFace datatrove (text) and plain trafilatura (HTML) on the same benchmark corpus.
 
     .venv/bin/python -m bench.compare --docs 10000 [--html-docs 1000] [--workers 2] [--lid both]
-        [--repeat 3] [--keep]
+        [--repeat 3] [--keep] [--source real|samples]
 
-Text corpus: bench/make_corpus.py's generator with no HTML pages and 2% mojibake, written to a temporary
-folder as one .txt/.md file per document. Each side reads those files and writes Parquet:
+Text corpus: bench/make_corpus.py's, 2% mojibake, written to a temporary folder as one file per document.
+By default (`--source real`) real scraped text drawn from ../shared/dev-data (text dumps and multilingual
+line-labelled web text, one unique line per document; .txt files); `--source samples` is the generator
+recombining the samples, with no HTML pages (.txt/.md files). Each side reads those files and writes Parquet:
 
 - datatrove: a small reader for plain files (datatrove ships none; it is a `BaseDiskReader` like its
   JSONL reader), `FTFYFormatter`, `LanguageFilter` (see below), `GopherRepetitionFilter`,
@@ -17,7 +19,8 @@ folder as one .txt/.md file per document. Each side reads those files and writes
   on the local engine with W workers: scan, parse, repeated lines, boilerplate, sections, language of
   every section, schema-checked versioned Parquet release (`run_webcurate`).
 
-HTML variant: HTML pages of the same generator (every page HTML, same mojibake share), through plain
+HTML variant: HTML pages of the samples generator (every page HTML, same mojibake share; whatever
+`--source`, as the real corpus is plain text), through plain
 `trafilatura.extract` and through webcurate's HTML path (parse_document + clean_document), both in the
 same process pool harness; nothing is written.
 
@@ -80,18 +83,20 @@ def corpus_bytes(root: Path) -> int:
     return sum(p.stat().st_size for p in root.rglob("*") if p.is_file())
 
 
-def write_text_corpus(out: Path, n_docs: int, seed: int = 7) -> int:
-    """The text corpus (no HTML pages, 2% mojibake) below `out`; returns its size in bytes."""
+def write_text_corpus(out: Path, n_docs: int, seed: int = 7, source: str = "real") -> int:
+    """The text corpus (real dev-data text or samples without HTML, 2% mojibake) below `out`; its bytes."""
     from bench.make_corpus import write_corpus
 
-    return write_corpus(out, n_docs, seed=seed, mojibake=TEXT_MOJIBAKE, html_share=0.0)
+    if source == "samples":
+        return write_corpus(out, n_docs, "samples", seed=seed, mojibake=TEXT_MOJIBAKE, html_share=0.0)
+    return write_corpus(out, n_docs, source, seed=seed, mojibake=TEXT_MOJIBAKE)
 
 
 def write_html_corpus(out: Path, n_docs: int, seed: int = 7) -> int:
-    """HTML pages of the same generator (every document an HTML page); returns the size in bytes."""
+    """HTML pages of the samples generator (every document an HTML page); returns the size in bytes."""
     from bench.make_corpus import write_corpus
 
-    return write_corpus(out, n_docs, seed=seed, mojibake=TEXT_MOJIBAKE, html_share=1.0)
+    return write_corpus(out, n_docs, "samples", seed=seed, mojibake=TEXT_MOJIBAKE, html_share=1.0)
 
 
 def chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -459,6 +464,7 @@ def compare(
     work: Path,
     repeat: int = 1,
     keep: bool = False,
+    source: str = "real",
 ) -> list[dict[str, Any]]:
     """Write the corpora below `work`, run every side `repeat` times, print the table, JSON lines, ratios.
 
@@ -466,8 +472,10 @@ def compare(
     run of each side rather than every run of one; each side is reported by its median run.
     """
     text_dir, html_dir = work / "corpus-text", work / "corpus-html"
-    print(f"writing {docs} text documents ({TEXT_MOJIBAKE:.0%} mojibake) to {text_dir} ...", flush=True)
-    text_bytes = write_text_corpus(text_dir, docs)
+    print(
+        f"writing {docs} {source} text documents ({TEXT_MOJIBAKE:.0%} mojibake) to {text_dir} ...", flush=True
+    )
+    text_bytes = write_text_corpus(text_dir, docs, source=source)
     sides = [f"datatrove:{lid}" for lid in lids] + ["webcurate"]
     html_sides = ["trafilatura", "webcurate-html"] if html_docs else []
     if html_docs:
@@ -486,8 +494,8 @@ def compare(
     results = [median_run(side_runs) for side_runs in runs.values()]
     print()
     print(
-        f"text corpus: {docs} documents, {text_bytes / 1e6:.1f} MB; HTML: {html_docs} pages; "
-        f"{workers} workers per side; median of {repeat} run(s)"
+        f"text corpus ({source}): {docs} documents, {text_bytes / 1e6:.1f} MB; "
+        f"HTML (samples): {html_docs} pages; {workers} workers per side; median of {repeat} run(s)"
     )
     print_table(
         ["side", "docs", "kept", "seconds", "docs/s", "MB/s", "peak tree PSS MB", "peak proc RSS MB"],
@@ -529,8 +537,8 @@ def compare(
     for name, value in ratios.items():
         print(f"ratio {name} docs/s: {value}")
     for r in results:
-        print(json.dumps({"bench": "compare", **r}, ensure_ascii=False))
-    print(json.dumps({"bench": "compare", "ratios": ratios}))
+        print(json.dumps({"bench": "compare", "corpus": source, **r}, ensure_ascii=False))
+    print(json.dumps({"bench": "compare", "corpus": source, "ratios": ratios}))
     return results
 
 
@@ -544,6 +552,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--html-docs", type=int, default=1_000, help="HTML pages (0 to skip the HTML variant)"
     )
     parser.add_argument("--workers", type=int, default=2, help="processes per side")
+    parser.add_argument(
+        "--source",
+        choices=("real", "samples"),
+        default="real",
+        help="text corpus: real documents of ../shared/dev-data, or generated from the samples",
+    )
     parser.add_argument(
         "--lid",
         choices=("off", "lite", "both"),
@@ -562,7 +576,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     lids = LID_VARIANTS if args.lid == "both" else (args.lid,)
     work = Path(tempfile.mkdtemp(prefix="webcurate-compare-"))
     try:
-        compare(args.docs, args.html_docs, args.workers, lids, work, repeat=args.repeat, keep=args.keep)
+        compare(
+            args.docs,
+            args.html_docs,
+            args.workers,
+            lids,
+            work,
+            repeat=args.repeat,
+            keep=args.keep,
+            source=args.source,
+        )
     finally:
         if args.keep:
             print(f"kept {work}")

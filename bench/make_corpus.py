@@ -1,11 +1,22 @@
-"""A deterministic corpus generated from the samples, for benchmarks.
+"""Deterministic benchmark corpora: real scraped text (`--source real`) or recombined samples (`samples`).
 
-Documents recombine the article paragraphs and headings of seeds/ (English and German), with
+`real` (the default of bench.run, bench.compare and bench.bench_steps): documents drawn with replacement
+(fixed seed) from the development data's plain-text web documents, `../shared/dev-data/text-dumps/docs`
+(news and blog pages as scraped text dumps; the 28 synthetic Readability unit-test pages are left out) and
+`../shared/dev-data/line-labels/docs` (multilingual web text: de, en, es, fi, fr, sv). Each document gets
+one line of its own (`Article ID: 000123`, under its first line or as its last) so that no two are
+byte-identical, and a share of them (2%) is turned to mojibake the way it happens: the UTF-8 bytes read as
+Windows-1252 (or, one time in four, Latin-1) and saved again as UTF-8; those are picked among documents
+with non-ASCII text, on which the damage shows. Files are `NNN/NNNNNN.txt`, 1,000 per folder.
+
+`samples`: documents recombine the article paragraphs and headings of seeds/ (English and German), with
 boilerplate blocks injected between paragraphs and at the end, in three formats (text dump, Markdown
-with front matter, HTML page), and a share of them double-encoded (mojibake). The same arguments
-always give the same bytes.
+with front matter, HTML page), and a share of them double-encoded (mojibake).
 
-    .venv/bin/python -m bench.make_corpus --docs 10000 --out /tmp/corpus \\
+The same arguments (and the same dev data) always give the same bytes.
+
+    .venv/bin/python -m bench.make_corpus --docs 10000 --out /tmp/corpus [--source real] [--mojibake 0.02]
+    .venv/bin/python -m bench.make_corpus --source samples --docs 10000 --out /tmp/corpus \\
         [--mojibake 0.02] [--german 0.2] [--html 0.1]
 """
 
@@ -13,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import html
+import json
 import random
 import shutil
 from collections.abc import Iterator
@@ -21,7 +33,7 @@ from pathlib import Path
 
 import ftfy.bad_codecs  # noqa: F401 - registers the "sloppy-windows-1252" codec used to make mojibake
 
-from bench.common import REPO
+from bench.common import REPO, dev_data
 from pipeline.cleaning.curate import clean_document
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import parse_document
@@ -50,6 +62,13 @@ BOILERPLATE: dict[str, list[str]] = {
     ],
 }
 FORMATS = ("text", "markdown", "html")
+SOURCES = ("real", "samples")
+# The dev-data folders the real corpus draws from (each: docs/*.txt, truth.jsonl).
+REAL_FOLDERS = ("text-dumps", "line-labels")
+DOCS_PER_FOLDER = 1000
+# How mojibake is made: UTF-8 bytes decoded as Windows-1252 (ftfy's sloppy codec: the five bytes cp1252
+# leaves undefined become the Latin-1 control characters, as browsers and most tools do), else as Latin-1.
+MOJIBAKE_CODECS = ("sloppy-windows-1252", "sloppy-windows-1252", "sloppy-windows-1252", "latin-1")
 
 
 @dataclass(frozen=True)
@@ -139,12 +158,88 @@ def generate(
         yield f"{index // 1000:03d}/{index:06d}_{language}.{suffix}", data
 
 
-def write_corpus(out: Path, n_docs: int, **options: float) -> int:
+@dataclass(frozen=True)
+class RealDocument:
+    """A document of the real corpus: file name, bytes, the dev-data file it came from, its mojibake codec."""
+
+    name: str
+    data: bytes
+    source: str  # "<folder>/docs/<file>" below ../shared/dev-data
+    mojibake: str | None  # the codec its UTF-8 bytes were misread with, or None
+
+
+def real_pool(root: Path | None = None) -> list[tuple[str, str]]:
+    """(dev-data path, text) of every real document to draw from, in a fixed order."""
+    pool: list[tuple[str, str]] = []
+    for folder in REAL_FOLDERS:
+        base = (root / folder) if root is not None else dev_data(folder)
+        synthetic: set[str] = set()
+        truth = base / "truth.jsonl"
+        if truth.is_file():
+            with truth.open(encoding="utf-8") as handle:
+                synthetic = {json.loads(line)["id"] for line in handle if '"synthetic": true' in line}
+        for path in sorted((base / "docs").glob("*.txt")):
+            if path.stem not in synthetic:
+                pool.append((f"{folder}/docs/{path.name}", path.read_text(encoding="utf-8")))
+    if not pool:
+        raise FileNotFoundError(f"no documents in the dev-data folders {REAL_FOLDERS}")
+    return pool
+
+
+def id_line(index: int) -> str:
+    """The line that makes document `index` unique."""
+    return f"Article ID: {index:06d}"
+
+
+def with_unique_line(rng: random.Random, text: str, index: int) -> str:
+    """`text` with its id line under its first line (a dateline) or as its last line (a footer)."""
+    first, newline, rest = text.partition("\n")
+    if newline and rest and rng.random() < 0.5:
+        return f"{first}\n{id_line(index)}\n{rest}"
+    ending = "" if text.endswith("\n") else "\n"
+    return f"{text}{ending}{id_line(index)}\n"
+
+
+def generate_real(
+    n_docs: int, *, seed: int = 7, mojibake: float = 0.02, root: Path | None = None
+) -> Iterator[RealDocument]:
+    """The real-text corpus, document by document, deterministically (`root`: the dev-data folder)."""
+    rng = random.Random(seed)
+    pool = real_pool(root)
+    picks = [rng.randrange(len(pool)) for _ in range(n_docs)]
+    # Exactly round(share x N) mojibake documents, among those whose text has non-ASCII characters.
+    visible = [i for i, pick in enumerate(picks) if not pool[pick][1].isascii()]
+    broken = set(rng.sample(visible, min(len(visible), round(mojibake * n_docs))))
+    for index, pick in enumerate(picks):
+        source, text = pool[pick]
+        text = with_unique_line(rng, text, index)
+        codec = rng.choice(MOJIBAKE_CODECS) if index in broken else None
+        if codec is not None:
+            text = text.encode("utf-8").decode(codec)
+        name = f"{index // DOCS_PER_FOLDER:03d}/{index:06d}.txt"
+        yield RealDocument(name, text.encode("utf-8"), source, codec)
+
+
+def corpus_files(source: str, n_docs: int, **options: float) -> Iterator[tuple[str, bytes]]:
+    """(file name, bytes) of each document of either corpus."""
+    if source == "real":
+        unknown = set(options) - {"seed", "mojibake"}
+        if unknown:
+            raise ValueError(f"the real corpus has no option {sorted(unknown)}: it is plain text only")
+        for doc in generate_real(n_docs, **options):  # type: ignore[arg-type]
+            yield doc.name, doc.data
+    elif source == "samples":
+        yield from generate(n_docs, **options)  # type: ignore[arg-type]
+    else:
+        raise ValueError(f"unknown corpus source {source!r}; choose from {SOURCES}")
+
+
+def write_corpus(out: Path, n_docs: int, source: str = "samples", **options: float) -> int:
     """Write the corpus below `out` (replacing it); returns the number of bytes written."""
     if out.exists():
         shutil.rmtree(out)
     total = 0
-    for name, data in generate(n_docs, **options):  # type: ignore[arg-type]
+    for name, data in corpus_files(source, n_docs, **options):
         path = out / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(data)
@@ -159,15 +254,22 @@ def main() -> None:
     )
     parser.add_argument("--docs", type=int, default=10_000)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument(
+        "--source", choices=SOURCES, default="real", help="real dev-data text, or the samples"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--mojibake", type=float, default=0.02, help="share of double-encoded documents")
-    parser.add_argument("--german", type=float, default=0.2, help="share of German documents")
-    parser.add_argument("--html", type=float, default=0.1, help="share of HTML pages")
+    parser.add_argument("--german", type=float, help="share of German documents (samples; default 0.2)")
+    parser.add_argument("--html", type=float, help="share of HTML pages (samples; default 0.1)")
     args = parser.parse_args()
-    size = write_corpus(
-        args.out, args.docs, seed=args.seed, mojibake=args.mojibake, german=args.german, html_share=args.html
-    )
-    print(f"wrote {args.docs} documents, {size / 1e6:.1f} MB, to {args.out}")
+    options = {"seed": args.seed, "mojibake": args.mojibake}
+    if args.source == "samples":
+        options.update(german=0.2 if args.german is None else args.german)
+        options.update(html_share=0.1 if args.html is None else args.html)
+    elif args.german is not None or args.html is not None:
+        parser.error("--german and --html shape the samples corpus only (--source samples)")
+    size = write_corpus(args.out, args.docs, args.source, **options)
+    print(f"wrote {args.docs} {args.source} documents, {size / 1e6:.1f} MB, to {args.out}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,8 @@
-"""End-to-end benchmark: the real Definitions materialized through Dagster on a generated corpus.
+"""End-to-end benchmark: the real Definitions materialized through Dagster on a benchmark corpus.
+
+The corpus is bench/make_corpus.py's: by default (`--source real`) real scraped text drawn from
+../shared/dev-data (text dumps and multilingual line-labelled web text, 2% mojibake, one unique line per
+document); `--source samples` is the corpus generated from the samples (`--html` adds HTML pages to it).
 
 Scenarios, each in a fresh Python process (so imports, Dagster's start-up, the worker pool and the
 language model load are all counted):
@@ -16,7 +20,7 @@ summed, every 50 ms; `main_rss_mb` is the run process alone. `cpu_s` is the CPU 
 (user + system). Each scenario is set against cold both by wall time (with start-up) and by in-run time
 (the materialization alone).
 
-    .venv/bin/python -m bench.run --docs 10000
+    .venv/bin/python -m bench.run --docs 10000 [--source real|samples]
     .venv/bin/python -m bench.run --docs 100000 --scenarios cold --keep /tmp/webcurate-100k
 """
 
@@ -37,6 +41,9 @@ from typing import Any
 from bench.common import REPO, TreeMemory, peak_rss_mb, print_table
 
 SCENARIOS = ("cold", "warm", "changed", "engine")
+# bench.make_corpus.SOURCES, not imported here: it imports the pipeline, which a scenario's child must not
+# have loaded before its clock starts.
+CORPUS_SOURCES = ("real", "samples")
 SAMPLE_S = 0.05
 
 
@@ -172,8 +179,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--docs", type=int, default=10_000, help="documents in the generated corpus")
-    parser.add_argument("--html", type=float, default=0.0, help="share of HTML pages (0: the text corpus)")
+    parser.add_argument("--docs", type=int, default=10_000, help="documents in the benchmark corpus")
+    parser.add_argument(
+        "--source",
+        choices=CORPUS_SOURCES,
+        default="real",
+        help="real: documents of ../shared/dev-data; samples: generated from the samples",
+    )
+    parser.add_argument(
+        "--html", type=float, default=0.0, help="share of HTML pages, samples corpus only (0: text)"
+    )
     parser.add_argument("--mojibake", type=float, default=0.02, help="share of double-encoded documents")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS), help="comma-separated, run in order")
     parser.add_argument("--keep", type=Path, help="work folder to keep (default: a temporary one, removed)")
@@ -191,6 +206,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         result = child_dagster() if kind == "dagster" else child_engine(Path(rest[0]), Path(rest[1]))
         print(json.dumps(result))
         return
+    if args.source == "real" and args.html:
+        parser.error("--html needs --source samples: the real corpus is plain text")
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
@@ -209,8 +226,11 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
 
     seeds = base / "corpus"
     if not seeds.exists():
-        print(f"generating {args.docs:,} documents into {seeds} …", file=sys.stderr)
-        write_corpus(seeds, args.docs, html_share=args.html, mojibake=args.mojibake)
+        print(f"writing {args.docs:,} {args.source} documents into {seeds} …", file=sys.stderr)
+        options = {"mojibake": args.mojibake} | (
+            {"html_share": args.html} if args.source == "samples" else {}
+        )
+        write_corpus(seeds, args.docs, args.source, **options)
     n_docs, n_bytes = corpus_size(seeds)
     home = base / "dagster_home"
     install_instance_config(home)
@@ -240,6 +260,7 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
         result.update(
             scenario=scenario,
             repeat=repeat,
+            corpus=args.source,
             docs=n_docs,
             mb=round(n_bytes / 1e6, 2),
             docs_per_s=round(n_docs / result["wall_s"], 1),
@@ -274,6 +295,8 @@ def report(results: list[dict[str, Any]]) -> None:
     """A table of the scenarios (whole process, start-up included) and one of their stages."""
     cold = next((r for r in results if r["scenario"] == "cold"), None)
     print()
+    if results:
+        print(f"corpus: {results[0]['corpus']} ({results[0]['docs']} documents, {results[0]['mb']} MB)")
     print_table(
         [
             "scenario",

@@ -16,7 +16,8 @@ N_DOCS = 20
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("compare") / "corpus"
-    assert compare.write_text_corpus(root, N_DOCS) > 0
+    # The samples corpus: it needs no dev data (tests/test_make_corpus.py covers the real one).
+    assert compare.write_text_corpus(root, N_DOCS, source="samples") > 0
     return root
 
 
