@@ -13,7 +13,12 @@ from dataclasses import dataclass
 
 from pipeline.cleaning.boilerplate import RuleSet, guess_language, remove_boilerplate
 from pipeline.cleaning.document import Anchor, LanguageTag, ParsedDocument, RemovedSpan, Section
-from pipeline.cleaning.language import DocumentLanguage, needs_translation, tag_document
+from pipeline.cleaning.language import (
+    DocumentLanguage,
+    inherit_document_language,
+    needs_translation,
+    tag_document,
+)
 from pipeline.cleaning.pii import Redaction, may_hold_pii, redact_pii, shift_offset
 from pipeline.cleaning.translate import TranslationBackend
 
@@ -30,7 +35,8 @@ class CleanDocument:
 
 @dataclass(frozen=True)
 class Tagged:
-    """Language of a document and of each of its sections, with translations where a backend is set."""
+    """Language of a document and of each of its sections, with translations where a backend is set; a
+    section too short or uncertain to tag has its document's language, flagged in `section_inherited`."""
 
     document: DocumentLanguage
     sections: list[LanguageTag]
@@ -38,6 +44,7 @@ class Tagged:
     section_needs_translation: list[bool]
     translated_text: str | None = None
     section_translations: list[str | None] = dataclasses.field(default_factory=list)
+    section_inherited: list[bool] = dataclasses.field(default_factory=list)
 
 
 def line_starts(text: str) -> list[int]:
@@ -149,15 +156,20 @@ def tag_languages(
     target: str = "en",
     backend: TranslationBackend | None = None,
 ) -> Tagged:
-    """Languages of a document and its sections, translation flags, and translations if a backend is set."""
-    document, section_tags = tag_document(text, sections)
+    """Languages of a document and its sections (an untaggable section inheriting the document's),
+    translation flags, and translations if a backend is set."""
+    document, own_tags = tag_document(text, sections)
+    section_tags, inherited = inherit_document_language(document, own_tags)
     doc_flag = needs_translation(document.language, target)
     section_flags = [needs_translation(tag.language, target) for tag in section_tags]
     if backend is None:
-        return Tagged(document, section_tags, doc_flag, section_flags, None, [None] * len(section_tags))
+        nothing: list[str | None] = [None] * len(section_tags)
+        return Tagged(document, section_tags, doc_flag, section_flags, None, nothing, inherited)
     section_translations = [
         backend.translate(section.text, tag.language, target) if flag else None
         for section, tag, flag in zip(sections, section_tags, section_flags, strict=True)
     ]
     translated = backend.translate(text, document.language, target) if doc_flag else None
-    return Tagged(document, section_tags, doc_flag, section_flags, translated, section_translations)
+    return Tagged(
+        document, section_tags, doc_flag, section_flags, translated, section_translations, inherited
+    )

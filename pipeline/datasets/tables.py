@@ -106,6 +106,8 @@ LANGUAGE_SCHEMA = pa.schema(
         pa.field("section_index", pa.int32()),
         pa.field("language", pa.string()),
         pa.field("language_score", pa.float64()),
+        # A section's: true when it had its document's language (too short or uncertain to tag on its own).
+        pa.field("language_inherited", pa.bool_()),
         pa.field("languages", pa.list_(LANGUAGE_SHARE)),
         pa.field("needs_translation", pa.bool_()),
         pa.field("translated_text", pa.string()),
@@ -118,6 +120,7 @@ TAGGED_SECTION = pa.struct(
         *(f for f in SECTIONS_SCHEMA if f.name != "doc_id"),
         pa.field("language", pa.string()),
         pa.field("language_score", pa.float64()),
+        pa.field("language_inherited", pa.bool_()),
         pa.field("needs_translation", pa.bool_()),
         pa.field("translated_text", pa.string()),
     ]

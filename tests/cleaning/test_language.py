@@ -9,12 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pipeline.cleaning import language
+from pipeline.cleaning.curate import tag_languages
 from pipeline.cleaning.document import LanguageTag, Section
 from pipeline.cleaning.language import (
     MIN_LETTERS,
     MIN_SCORE,
     UND,
+    DocumentLanguage,
     detect_language,
+    inherit_document_language,
     letter_count,
     needs_translation,
     normalise_label,
@@ -70,6 +73,52 @@ def test_gold_document_and_section_languages(entry: dict[str, Any]) -> None:
             assert tag.language == entry["language"], (section.heading, tag)
         else:
             assert tag.language in (entry["language"], UND), (section.heading, tag)
+
+
+@pytest.mark.parametrize("entry", GOLD, ids=[e["file"] for e in GOLD])
+def test_gold_sections_all_carry_their_document_language(entry: dict[str, Any]) -> None:
+    """Curation tags every section of a sample with the gold language: none und. Those the model could
+    not tag on their own (headings alone, lists of product names) inherit it, and say so."""
+    parsed = parse_seed(entry["file"])
+    sections = segment_sections(parsed.text, parsed.headings, parsed.anchors)
+    own = tag_document(parsed.text, sections)[1]
+    tagged = tag_languages(parsed.text, sections, target="en")
+    assert [tag.language for tag in tagged.sections] == [entry["language"]] * len(sections)
+    assert tagged.section_inherited == [tag.language == UND for tag in own]
+    for tag, mine, inherited, flag in zip(
+        tagged.sections, own, tagged.section_inherited, tagged.section_needs_translation, strict=True
+    ):
+        assert tag == (LanguageTag(entry["language"], tagged.document.score) if inherited else mine)
+        assert flag == (entry["language"] != "en")
+
+
+def test_sample_003_inherits_for_its_short_headings_and_product_lists() -> None:
+    """Sample 003's heading-only sections and its lists of AWS product names are what inherits."""
+    entry = next(e for e in GOLD if e["file"].startswith("003_"))
+    parsed = parse_seed(entry["file"])
+    sections = segment_sections(parsed.text, parsed.headings, parsed.anchors)
+    tagged = tag_languages(parsed.text, sections)
+    inherited = {s.heading for s, flag in zip(sections, tagged.section_inherited, strict=True) if flag}
+    assert {"AI/ML Services", "Machine Learning", "Core Services", "Best Practices"} <= inherited
+    kept = [s for s, flag in zip(sections, tagged.section_inherited, strict=True) if not flag]
+    assert kept and all(letter_count(s.text) >= MIN_LETTERS for s in kept)
+
+
+def test_a_section_in_another_language_keeps_its_own() -> None:
+    """Only und sections inherit: a tagged French paragraph in a German document stays French."""
+    text = f"{SENTENCES['de']} {SENTENCES['de']}\n{SENTENCES['fr']}\nKontakt\n"
+    document, tags = tag_document(text, line_sections(text))
+    assert [t.language for t in tags] == ["de", "fr", UND]
+    given, inherited = inherit_document_language(document, tags)
+    assert given == [tags[0], tags[1], LanguageTag("de", document.score)]
+    assert inherited == [False, False, True]
+
+
+def test_an_und_document_passes_nothing_on() -> None:
+    """A document whose language is unknown leaves its sections und, none flagged as inherited."""
+    tags = [LanguageTag(UND, 0.0), LanguageTag(UND, 0.31)]
+    given, inherited = inherit_document_language(DocumentLanguage(UND, 0.0, [(UND, 1.0)]), tags)
+    assert given == tags and inherited == [False, False]
 
 
 @pytest.mark.parametrize("file_name", [e["file"] for e in GOLD])

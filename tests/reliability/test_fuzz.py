@@ -793,9 +793,15 @@ def test_language_tags_are_valid(text: str, target: str) -> None:
     assert abs(sum(shares) - 1.0) <= 1e-3 * len(shares)
     assert len(tagged.sections) == len(sections) == len(tagged.section_needs_translation)
     goal = UND if target == UND else target.lower()[:2]
-    for tag, flag in zip(tagged.sections, tagged.section_needs_translation, strict=True):
+    assert len(tagged.section_inherited) == len(sections)
+    for tag, flag, inherited in zip(
+        tagged.sections, tagged.section_needs_translation, tagged.section_inherited, strict=True
+    ):
         assert_tag(tag)
         assert flag == (goal != UND and tag.language not in (UND, goal))
+        # An und section only in an und document; an inherited one has the document's language and score.
+        assert tag.language != UND or document.language == UND
+        assert not inherited or tag == LanguageTag(document.language, document.score)
     assert tagged.needs_translation == (goal != UND and document.language not in (UND, goal))
     assert_tag(detect_language(text))
 
