@@ -10,7 +10,7 @@ PORT ?= 3000
 
 export DAGSTER_HOME ?= $(CURDIR)/.dagster
 
-.PHONY: help setup run ui ui-readonly test lint typecheck browser status stress clean
+.PHONY: help setup run explain ui ui-readonly test lint typecheck browser status stress clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,10 @@ setup: $(STAMP) ## create .venv and install webcurate with its dev tools
 
 run: setup ## materialize the whole dataset from seeds/ into output/ (WEBCURATE_SEEDS_DIR, WEBCURATE_OUTPUT_DIR)
 	$(BIN)/webcurate run
+
+explain: setup ## how one file is curated, line by line: make explain FILE=path (WEBCURATE_RULES_FILE too)
+	@test -n "$(FILE)" || { echo "usage: make explain FILE=path/to/file" >&2; exit 2; }
+	$(BIN)/webcurate explain "$(FILE)"
 
 status: setup ## list the published dataset versions
 	$(BIN)/webcurate status

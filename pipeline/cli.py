@@ -3,11 +3,16 @@
 webcurate run      materialize every asset of the real Definitions into the Dagster instance
                    (DAGSTER_HOME), then print the published version, its path and row counts
 webcurate status   list the published versions and what LATEST names
+webcurate explain FILE
+                   run one file through the pipeline's steps with the same settings (WEBCURATE_RULES_FILE
+                   and the rest) and print every line of its parsed body: kept or dropped, by which rule
+                   or model score, and its sections with their languages
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import os
 import sys
@@ -83,6 +88,27 @@ def status(output_dir: Path) -> int:
     return 0
 
 
+def explain(path: Path, rules_file: str | None) -> int:
+    """Print how the pipeline curates one file, line by line; returns the exit code."""
+    from pipeline.cleaning.boilerplate import RulesFileError
+    from pipeline.cleaning.quality import ThresholdsFileError
+    from pipeline.datasets.explain import ExplainSettings, explain_file, print_explanation
+
+    settings = ExplainSettings.from_env()
+    if rules_file:
+        settings = dataclasses.replace(settings, rules_file=rules_file)
+    if not path.is_file():
+        print(f"webcurate explain: {path}: not a readable file", file=sys.stderr)
+        return 2
+    try:
+        found = explain_file(path, settings)
+    except (RulesFileError, ThresholdsFileError) as exc:
+        print(f"webcurate explain: {exc}", file=sys.stderr)
+        return 1
+    print_explanation(found, settings)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `webcurate` command."""
     parser = argparse.ArgumentParser(
@@ -95,9 +121,16 @@ def main(argv: list[str] | None = None) -> int:
     status_parser.add_argument(
         "--output-dir", type=Path, default=Path(os.environ.get("WEBCURATE_OUTPUT_DIR") or "output")
     )
+    explain_parser = commands.add_parser("explain", help="show what the pipeline keeps and drops in one file")
+    explain_parser.add_argument("file", type=Path, help="the file to explain (any format the seeds take)")
+    explain_parser.add_argument(
+        "--rules-file", default=None, help="boilerplate rules YAML (default: WEBCURATE_RULES_FILE)"
+    )
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.log_level)
+    if args.command == "explain":
+        return explain(args.file, args.rules_file)
     return status(args.output_dir)
 
 
