@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from tests.conftest import GOLD_FILE, REPO, SEEDS
 
@@ -147,3 +149,38 @@ def test_workspace_and_pyproject_name_the_same_module() -> None:
 def test_dagster_home_settings_turn_telemetry_off() -> None:
     settings = yaml.safe_load((REPO / ".dagster" / "dagster.yaml").read_text())
     assert settings["telemetry"]["enabled"] is False
+
+
+def locked_versions(lock: Path) -> dict[str, str]:
+    """Package name -> pinned version of a lock file made by `make lock` (`name==version ; markers \\`)."""
+    pins: dict[str, str] = {}
+    for line in lock.read_text().splitlines():
+        if line[:1].isalnum() and "==" in line:
+            name, _, rest = line.partition("==")
+            pins[canonicalize_name(name)] = rest.split()[0].rstrip(";\\")
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("lock", "extras"), [("run.txt", ()), ("test.txt", ("dev", "ray", "postgres"))]
+)
+def test_lock_files_pin_what_pyproject_asks_for(lock: str, extras: tuple[str, ...]) -> None:
+    # A dependency added or re-ranged in pyproject.toml without `make lock` fails here, not on a new machine.
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = [Requirement(text) for text in project["dependencies"]]
+    wanted += [Requirement(text) for extra in extras for text in project["optional-dependencies"][extra]]
+    pins = locked_versions(REPO / "requirements" / lock)
+    problems = [
+        f"{req}: locked {pins.get(canonicalize_name(req.name))}"
+        for req in wanted
+        if canonicalize_name(req.name) not in pins
+        or not req.specifier.contains(pins[canonicalize_name(req.name)], prereleases=True)
+    ]
+    assert problems == [], "run `make lock`"
+
+
+def test_the_two_lock_files_agree_on_every_shared_version() -> None:
+    run = locked_versions(REPO / "requirements" / "run.txt")
+    test = locked_versions(REPO / "requirements" / "test.txt")
+    assert run and set(run) <= set(test)
+    assert {name: (version, test[name]) for name, version in run.items() if test[name] != version} == {}
