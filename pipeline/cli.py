@@ -44,24 +44,81 @@ def load_job() -> tuple[dg.DagsterInstance, dg.JobDefinition]:
     return instance, job
 
 
+def preflight() -> list[str]:
+    """The problems of the settings (WEBCURATE_* variables, DAGSTER_HOME) that would fail a run, one line
+    each; the WEBCURATE_* values are parsed before Dagster is imported (the Definitions read them)."""
+    from pipeline.preflight import parse_environment
+
+    problems = [str(problem) for problem in parse_environment(os.environ)[1]]
+    home = os.environ.get("DAGSTER_HOME")
+    if home and not Path(home).is_dir():
+        fix = f"create it (mkdir -p {home}) or unset it for a throwaway instance"
+        problems.append(f"DAGSTER_HOME={home!r}: not a folder; {fix}")
+    return problems
+
+
+def settings_failed(problems: list[str]) -> int:
+    """Report settings that must be fixed before a run, the last line a cause; returns the exit code."""
+    sys.stdout.flush()
+    count = f"{len(problems)} settings" if len(problems) > 1 else "a setting"
+    print(f"webcurate: nothing was run: {count} to fix (no version was touched)", file=sys.stderr)
+    for problem in problems:
+        print(f"webcurate: error: {problem}", file=sys.stderr)
+    return 2
+
+
+def failure_cause(event: dg.DagsterEvent) -> str:
+    """What made a step fail, in its own words: a Failure's description, else the innermost exception."""
+    data = event.step_failure_data
+    if data is None:
+        return "unknown error (see the run's log)"
+    if data.user_failure_data is not None and data.user_failure_data.description:
+        return data.user_failure_data.description.strip()
+    error = data.error
+    while error is not None and error.cause is not None:
+        error = error.cause
+    return error.message.strip() if error is not None else "unknown error (see the run's log)"
+
+
+def run_failed(result: dg.ExecuteInProcessResult) -> int:
+    """Report a failed run, the cause as the last line (the trace stays in the run's log); the exit code."""
+    failures = [event for event in result.all_events if event.is_step_failure]
+    sys.stdout.flush()
+    steps = ", ".join(sorted({event.step_key or "?" for event in failures})) or "no step"
+    print(
+        f"webcurate: run {result.run_id} failed at {steps}; nothing was published and the previous "
+        "version (if any) is untouched; the full trace is in the run's log (`make ui`, Runs)",
+        file=sys.stderr,
+    )
+    causes = [failure_cause(event) for event in failures] or ["the run failed before any step (see its log)"]
+    for cause in causes:
+        for line in cause.splitlines():
+            if line.strip():
+                print(f"webcurate: error: {line.strip()}", file=sys.stderr)
+    return 1
+
+
 def run(log_level: str) -> int:
-    """Materialize every asset through Dagster and print the outcome; returns the exit code."""
+    """Check the settings, materialize every asset through Dagster and print the outcome; returns the
+    exit code (2: a setting to fix, nothing was run; 1: the run failed)."""
+    problems = preflight()
+    if problems:
+        return settings_failed(problems)
     instance, job = load_job()
+    from pipeline.defs.resources import settings_from_env
+    from pipeline.preflight import check_settings
+
+    problems = [str(problem) for problem in check_settings(settings_from_env())]
     with instance:  # disposed at the end: its storage's connections (a PostgreSQL pool, say) are closed
+        if problems:
+            return settings_failed(problems)
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         )
     if not result.success:
-        for event in result.all_events:
-            if event.is_step_failure and event.step_failure_data and event.step_failure_data.error:
-                print(
-                    f"FAILED {event.step_key}: {event.step_failure_data.error.message.strip()}",
-                    file=sys.stderr,
-                )
-        print(f"run {result.run_id} failed; the previous version (if any) is untouched", file=sys.stderr)
-        return 1
+        return run_failed(result)
     materialization = result.asset_materializations_for_node("curated_dataset")[-1]
     meta = {key: getattr(value, "value", value) for key, value in materialization.metadata.items()}
     rows = ", ".join(f"{key[5:]}={value}" for key, value in meta.items() if key.startswith("rows_"))

@@ -23,6 +23,7 @@ from pipeline.datasets.tables import CURATED_SCHEMA, LANGUAGE_SCHEMA, PARSED_SCH
 from pipeline.datasets.versions import ReleaseBlocked, read_manifest
 from pipeline.defs.resources import WebcurateSettings
 from pipeline.engine import EngineSpec
+from pipeline.preflight import check_settings
 
 GROUP = "curation"
 KINDS = {"python", "parquet"}
@@ -86,6 +87,11 @@ def upstream_missing(exc: StageFileMissing) -> dg.Failure:
 @dg.asset(group_name=GROUP, kinds=KINDS)
 def raw_documents(context: dg.AssetExecutionContext, settings: WebcurateSettings) -> dg.MaterializeResult:  # type: ignore[type-arg]
     """Every file of the seeds folder as bytes with its sha256; unreadable entries recorded as skipped."""
+    # The settings are checked before anything is read (`webcurate run` checks them before the run too):
+    # a run launched from the UI with a bad one fails here, each problem on a line of the description.
+    problems = check_settings(settings)
+    if problems:
+        raise dg.Failure(description="\n".join(map(str, problems)))
     out = settings.stage_path("raw_documents", context.instance)
     engine_of(settings).warm_up()  # the workers' code loads while the folder is scanned
     stats = stages.ingest(

@@ -14,38 +14,10 @@ from pipeline.datasets.dedup import DEFAULT_THRESHOLD
 from pipeline.datasets.stages import DEFAULT_BATCH_SIZE
 from pipeline.engine import EngineSpec
 from pipeline.engine.local import DEFAULT_TIMEOUT_S
+from pipeline.preflight import ENVIRONMENT, parse_setting
 
 # The repository's schemas/ folder (the package is installed in editable mode from the repository).
 DEFAULT_SCHEMAS_DIR = str(Path(__file__).resolve().parents[2] / "schemas")
-
-# Setting name -> environment variable that overrides its default.
-ENVIRONMENT = {
-    "seeds_dir": "WEBCURATE_SEEDS_DIR",
-    "output_dir": "WEBCURATE_OUTPUT_DIR",
-    "schemas_dir": "WEBCURATE_SCHEMAS_DIR",
-    "max_file_bytes": "WEBCURATE_MAX_FILE_BYTES",
-    "rules_file": "WEBCURATE_RULES_FILE",
-    "target_language": "WEBCURATE_TARGET_LANGUAGE",
-    "translation_backend": "WEBCURATE_TRANSLATION_BACKEND",
-    "engine": "WEBCURATE_ENGINE",
-    "ray_address": "WEBCURATE_RAY_ADDRESS",
-    "workers": "WEBCURATE_WORKERS",
-    "batch_size": "WEBCURATE_BATCH_SIZE",
-    "doc_timeout_s": "WEBCURATE_DOC_TIMEOUT",
-    "work_dir": "WEBCURATE_WORK_DIR",
-    "repeated_min_docs": "WEBCURATE_REPEATED_MIN_DOCS",
-    "repeated_min_share": "WEBCURATE_REPEATED_MIN_SHARE",
-    "dedup_threshold": "WEBCURATE_DEDUP_THRESHOLD",
-    "keep_duplicates": "WEBCURATE_KEEP_DUPLICATES",
-    "quality_file": "WEBCURATE_QUALITY_FILE",
-}
-INTEGER_SETTINGS = {"max_file_bytes", "repeated_min_docs", "workers", "batch_size"}
-FLOAT_SETTINGS = {"repeated_min_share", "doc_timeout_s", "dedup_threshold"}
-BOOLEAN_SETTINGS = {"keep_duplicates"}
-BOOLEANS = {
-    **dict.fromkeys(("1", "true", "yes", "on"), True),
-    **dict.fromkeys(("0", "false", "no", "off"), False),
-}
 
 
 class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
@@ -109,26 +81,12 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
         return base / f"{name}.parquet"
 
 
-def _parse(name: str, variable: str, value: str) -> object:
-    """An environment value as its setting's type; ValueError naming the variable and what it expects."""
-    if name in BOOLEAN_SETTINGS:
-        if value.strip().lower() not in BOOLEANS:
-            raise ValueError(f"{variable}={value!r}: expected one of {', '.join(BOOLEANS)}")
-        return BOOLEANS[value.strip().lower()]
-    try:
-        if name in INTEGER_SETTINGS:
-            return int(value)
-        return float(value) if name in FLOAT_SETTINGS else value
-    except ValueError as exc:
-        kind = "an integer" if name in INTEGER_SETTINGS else "a number"
-        raise ValueError(f"{variable}={value!r}: expected {kind}") from exc
-
-
 def settings_from_env(environ: Mapping[str, str] | None = None) -> WebcurateSettings:
-    """Settings with every WEBCURATE_* variable present in `environ` (default: the process's) applied."""
+    """Settings with every WEBCURATE_* variable present in `environ` (default: the process's) applied;
+    SettingError (a ValueError) for a value not of its setting's type."""
     environ = os.environ if environ is None else environ
     overrides = {
-        name: _parse(name, variable, environ[variable])
+        name: parse_setting(name, environ[variable])
         for name, variable in ENVIRONMENT.items()
         if environ.get(variable)
     }

@@ -171,7 +171,7 @@ def test_an_unavailable_translation_backend_fails_clearly(tmp_path: Path) -> Non
     result = run_with(tmp_path, translation_backend="deepl-offline")
     assert not result.success
     (failure,) = [e for e in result.all_events if e.is_step_failure]
-    assert failure.step_key == "curated_documents"  # before any document is curated
+    assert failure.step_key == "raw_documents"  # the settings are checked before anything is read
     message = failure.step_failure_data.error.message  # type: ignore[union-attr]
     assert "translation backend" in message and "deepl-offline" in message and "identity" in message
     assert not (tmp_path / "output" / "curated" / "LATEST").exists()

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import REPO, SEEDS
 from tests.e2e.conftest import BIN, e2e_env, run_cli
 
 pytestmark = pytest.mark.e2e
@@ -36,8 +40,130 @@ def test_make_run_publishes_once_and_again_after_a_change(tmp_path: Path) -> Non
     assert status.stdout.splitlines()[-1].startswith("v0002") and "<- LATEST" in status.stdout
 
 
-def test_a_missing_seeds_folder_fails_clearly_and_publishes_nothing(tmp_path: Path) -> None:
-    result = run_cli([str(BIN / "webcurate"), "run"], e2e_env(tmp_path, tmp_path / "nope"))
-    assert result.returncode == 1
-    assert "does not exist" in result.stderr
+def run_combined(env: Mapping[str, str], *, unprivileged: bool = False) -> tuple[int, list[str]]:
+    """`webcurate run` with stdout and stderr in one stream, as a terminal shows them: the exit status and
+    the non-blank lines. `unprivileged`: without the capabilities that let root read and write anything."""
+    command = [str(BIN / "webcurate"), "run"]
+    if unprivileged and os.geteuid() == 0:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: permissions cannot be taken away")
+        command = ["setpriv", "--bounding-set", "-dac_override,-dac_read_search", *command]
+    result = subprocess.run(
+        command,
+        cwd=REPO,
+        env=dict(env),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return result.returncode, [line for line in result.stdout.splitlines() if line.strip()]
+
+
+def assert_fails_with(
+    tmp_path: Path, env: Mapping[str, str], *expected: str, unprivileged: bool = False
+) -> str:
+    """The run fails with a setting to fix before it starts: exit 2, a short output whose last line names
+    the cause (every `expected` piece), no trace, nothing published. Returns that line."""
+    status, lines = run_combined(env, unprivileged=unprivileged)
+    assert status == 2, lines
+    last = lines[-1]
+    assert last.startswith("webcurate: error: "), lines
+    assert all(piece in last for piece in expected), (expected, last)
+    assert len(lines) <= 3 and not any("Traceback" in line or "dagster._core" in line for line in lines)
+    assert not (tmp_path / "output" / "curated" / "LATEST").exists()
+    return last
+
+
+def test_a_missing_seeds_folder_fails_in_one_line_and_publishes_nothing(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+    last = assert_fails_with(tmp_path, e2e_env(tmp_path, missing), "WEBCURATE_SEEDS_DIR=", "does not exist")
+    assert f"the seeds folder {missing} does not exist; create it, or set WEBCURATE_SEEDS_DIR" in last
+
+
+def test_an_unreadable_seeds_folder_fails_in_one_line(tmp_path: Path) -> None:
+    seeds = tmp_path / "seeds"
+    shutil.copytree(SEEDS, seeds)
+    seeds.chmod(0)
+    try:
+        env = e2e_env(tmp_path, seeds)
+        assert_fails_with(
+            tmp_path,
+            env,
+            "WEBCURATE_SEEDS_DIR=",
+            f"cannot read the seeds folder {seeds}",
+            "Permission denied",
+            "chmod u+rx",
+            unprivileged=True,
+        )
+    finally:
+        seeds.chmod(0o755)
+
+
+def test_an_unknown_engine_fails_in_one_line(tmp_path: Path) -> None:
+    env = e2e_env(tmp_path, WEBCURATE_ENGINE="spark")
+    assert_fails_with(tmp_path, env, "WEBCURATE_ENGINE='spark'", "unknown engine", "local, ray")
+
+
+def test_a_bad_rules_file_fails_in_one_line_naming_the_file_and_line(tmp_path: Path) -> None:
+    rules = tmp_path / "rules.yaml"
+    rules.write_text("rules:\n  - name: acme_more\n    phrse: More from ACME\n", encoding="utf-8")
+    env = e2e_env(tmp_path, WEBCURATE_RULES_FILE=str(rules))
+    assert_fails_with(tmp_path, env, "WEBCURATE_RULES_FILE=", f"{rules}:3:", "'phrse'", "fix that line")
+
+
+def test_a_bad_quality_file_fails_in_one_line_naming_the_file_and_line(tmp_path: Path) -> None:
+    thresholds = tmp_path / "quality.yaml"
+    thresholds.write_text("min_word_count: 50\nmin_wrods: 3\n", encoding="utf-8")
+    env = e2e_env(tmp_path, WEBCURATE_QUALITY_FILE=str(thresholds))
+    assert_fails_with(
+        tmp_path, env, "WEBCURATE_QUALITY_FILE=", f"{thresholds}:2:", "min_wrods", "fix that line"
+    )
+
+
+def test_an_unwritable_output_folder_fails_in_one_line(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o555)
+    try:
+        env = e2e_env(tmp_path, WEBCURATE_OUTPUT_DIR=str(locked / "output"))
+        assert_fails_with(
+            tmp_path,
+            env,
+            "WEBCURATE_OUTPUT_DIR=",
+            "cannot write the output folder",
+            "Permission denied",
+            unprivileged=True,
+        )
+    finally:
+        locked.chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("WEBCURATE_BATCH_SIZE", "many", "expected an integer"),
+        ("WEBCURATE_DEDUP_THRESHOLD", "1.5", "out of range"),
+    ],
+)
+def test_a_bad_number_fails_in_one_line(tmp_path: Path, variable: str, value: str, expected: str) -> None:
+    env = e2e_env(tmp_path, **{variable: value})
+    assert_fails_with(tmp_path, env, f"{variable}=", expected, "unset it for the default")
+
+
+def test_a_failure_during_the_run_ends_with_its_cause(tmp_path: Path) -> None:
+    """A release blocked by a schema violation (found only during the run): the trace goes to the log,
+    and the last line is the cause, after the line saying which step failed and that nothing changed."""
+    strict = tmp_path / "schemas"
+    shutil.copytree(REPO / "schemas", strict)
+    spec = json.loads((strict / "documents.v1.json").read_text())
+    for column in spec["columns"]:
+        if column["name"] == "n_chars":
+            column["constraints"]["max"] = 3000
+    (strict / "documents.v1.json").write_text(json.dumps(spec))
+    status, lines = run_combined(e2e_env(tmp_path, WEBCURATE_SCHEMAS_DIR=str(strict)))
+    assert status == 1
+    assert "failed at curated_dataset; nothing was published" in lines[-2]
+    assert lines[-1].startswith("webcurate: error: release blocked, nothing published:"), lines[-3:]
+    assert "documents.n_chars: max: above 3000" in lines[-1]
     assert not (tmp_path / "output" / "curated" / "LATEST").exists()
