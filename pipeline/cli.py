@@ -12,6 +12,7 @@ webcurate explain FILE
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import gc
 import os
@@ -98,9 +99,13 @@ def run_failed(result: dg.ExecuteInProcessResult) -> int:
     return 1
 
 
-def run(log_level: str) -> int:
+def run(log_level: str | None, progress: str = "auto") -> int:
     """Check the settings, materialize every asset through Dagster and print the outcome; returns the
-    exit code (2: a setting to fix, nothing was run; 1: the run failed)."""
+    exit code (2: a setting to fix, nothing was run; 1: the run failed).
+
+    Progress: bars per stage on a terminal (`progress` "auto") or always ("bars"), with Dagster's console
+    at WARNING unless `log_level` says otherwise; else ("log", or not a terminal) the stages' log lines.
+    """
     problems = preflight()
     if problems:
         return settings_failed(problems)
@@ -109,14 +114,19 @@ def run(log_level: str) -> int:
     from pipeline.preflight import check_settings
 
     problems = [str(problem) for problem in check_settings(settings_from_env())]
+    from pipeline.progress_bars import progress_bars, terminal_wanted
+
+    bars = progress == "bars" or (progress == "auto" and terminal_wanted(sys.stderr, os.environ))
+    level = log_level or ("WARNING" if bars else "INFO")  # INFO lines would break into the bars
     with instance:  # disposed at the end: its storage's connections (a PostgreSQL pool, say) are closed
         if problems:
             return settings_failed(problems)
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
+        with progress_bars(force=progress == "bars") if bars else contextlib.nullcontext():
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": level}}}},
+            )
     if not result.success:
         return run_failed(result)
     materialization = result.asset_materializations_for_node("curated_dataset")[-1]
@@ -173,7 +183,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     run_parser = commands.add_parser("run", help="materialize the whole dataset through Dagster")
-    run_parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    run_parser.add_argument(
+        "--log-level",
+        default=None,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="Dagster's console output (default: INFO, or WARNING while progress bars are drawn)",
+    )
+    run_parser.add_argument(
+        "--progress",
+        default="auto",
+        choices=["auto", "bars", "log"],
+        help="progress bars per stage (auto: on a terminal) or the stages' log lines",
+    )
     status_parser = commands.add_parser("status", help="list published versions")
     status_parser.add_argument(
         "--output-dir", type=Path, default=Path(os.environ.get("WEBCURATE_OUTPUT_DIR") or "output")
@@ -185,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.command == "run":
-        return run(args.log_level)
+        return run(args.log_level, args.progress)
     if args.command == "explain":
         return explain(args.file, args.rules_file)
     return status(args.output_dir)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -31,12 +30,15 @@ from pipeline.datasets.files import (
     PART_ROWS,
     AtomicParquetWriter,
     PartedStageWriter,
+    count_rows,
     part_ends,
     read_batches,
     read_stage,
     stage_digest,
     stage_files,
 )
+from pipeline.datasets.progress import Log, Progress, counted
+from pipeline.datasets.progress import quiet as _quiet
 from pipeline.datasets.release import RELEASE_TABLES, ReleasePolicy, flatten_items, release_chunk
 from pipeline.datasets.schema import TableSchema
 from pipeline.datasets.steps import (
@@ -63,40 +65,7 @@ from pipeline.datasets.versions import Release, ReleasePart, publish_parts, read
 from pipeline.engine import EngineSpec
 from pipeline.engine.cache import KEY_COLUMN, CacheStats, ResultCache, map_incremental
 
-Log = Callable[[str], None]
 DEFAULT_BATCH_SIZE = 500  # documents per batch: a worker's unit of work, a row group of a stage file
-PROGRESS_EVERY_S = 5.0
-
-
-def _quiet(message: str) -> None:
-    """The default log: nothing."""
-
-
-@dataclass
-class Progress:
-    """Logs how far a stage is, at most every PROGRESS_EVERY_S seconds, and a last line when done."""
-
-    stage: str
-    total: int
-    log: Log
-    done: int = 0
-    started: float = field(default_factory=time.perf_counter)
-    last: float = field(default_factory=time.perf_counter)
-
-    def advance(self, rows: int, note: str = "") -> None:
-        """Count `rows` more documents done."""
-        self.done += rows
-        now = time.perf_counter()
-        if now - self.last >= PROGRESS_EVERY_S:
-            self.last = now
-            rate = self.done / max(now - self.started, 1e-9)
-            self.log(f"{self.stage}: {self.done:,}/{self.total:,} documents, {rate:,.0f} docs/s{note}")
-
-    def finish(self, note: str = "") -> float:
-        """Log the totals; returns the seconds taken."""
-        seconds = time.perf_counter() - self.started
-        self.log(f"{self.stage}: {self.done:,} documents in {seconds:.1f} s{note}")
-        return seconds
 
 
 @dataclass
@@ -167,7 +136,7 @@ def ingest(
     """The inventory of `seeds` into `out`: every file's size, stat signature and sha256, unreadable
     entries as skipped. Only files whose stat changed since the previous inventory are read."""
     stats = StageStats()
-    started = time.perf_counter()
+    progress = Progress("ingest", None, log, unit="files")  # how many there are is known at the end
     known = _known_files(out)
     with AtomicParquetWriter(out, RAW_SCHEMA) as writer:
         scan = scan_seeds(seeds, max_bytes=max_bytes, known=known)
@@ -175,7 +144,8 @@ def ingest(
             writer.write(batch)
             stats.observe(batch)
             stats.totals["bytes"] += int(pc.sum(batch.column("size_bytes")).as_py() or 0)
-    stats.seconds = time.perf_counter() - started
+            progress.advance(batch.num_rows)
+    stats.seconds = progress.finish(log=False)
     log(f"listed {stats.rows:,} entries ({stats.totals['bytes'] / 1e6:,.1f} MB) in {seeds}")
     return stats
 
@@ -265,7 +235,7 @@ def _run_parts(
                 counts.observe(batch)
                 for bucket, table in zip(tables, [batch, *on_batch(batch, counts)], strict=True):
                     bucket.append(table)
-                progress.advance(batch.num_rows, f" ({stats.cache.reused:,} reused)")
+                progress.advance(batch.num_rows, reused=stats.cache.reused)
             main.write(name, tables[0], {"stats": counts.as_dict()})
             for out, bucket in zip(outs[1:], tables[1:], strict=True):
                 out.write(name, bucket)
@@ -274,7 +244,7 @@ def _run_parts(
             for out in outs:
                 out.keep(name)
             stats.cache.reused += counts.rows
-            progress.advance(counts.rows, f" ({stats.cache.reused:,} reused)")
+            progress.advance(counts.rows, reused=stats.cache.reused)
         stats.merge(counts)
     for out in outs:
         out.commit()
@@ -407,7 +377,7 @@ REPEATED_SCHEMA = pa.schema(
 )
 
 
-def find_repeated(parsed: Path, out: Path, *, min_docs: int, min_share: float) -> Repeated:
+def find_repeated(parsed: Path, out: Path, *, min_docs: int, min_share: float, log: Log = _quiet) -> Repeated:
     """Count every document's distinct line hashes and keep those the corpus repeats (CCNet's signal).
 
     Nothing is counted when the parsed documents and the thresholds are those `out` was made from."""
@@ -418,7 +388,9 @@ def find_repeated(parsed: Path, out: Path, *, min_docs: int, min_share: float) -
         return Repeated(recorded["documents"], recorded["threshold"], lines)
     arrays: list[np.ndarray] = []
     documents = 0
-    for batch in read_batches(parsed, columns=["line_hashes", "skip_reason"], batch_size=10_000):
+    progress = Progress("repeated lines", count_rows(parsed), log)
+    batches = read_batches(parsed, columns=["line_hashes", "skip_reason"], batch_size=10_000)
+    for batch in counted(batches, progress):
         kept = batch.filter(pc.is_null(batch.column("skip_reason")))
         documents += kept.num_rows
         arrays.append(pc.list_flatten(kept.column("line_hashes")).to_numpy(zero_copy_only=False))
@@ -434,6 +406,7 @@ def find_repeated(parsed: Path, out: Path, *, min_docs: int, min_share: float) -
     with AtomicParquetWriter(out, REPEATED_SCHEMA) as writer:
         writer.write(pa.Table.from_pylist(lines, schema=REPEATED_SCHEMA))
     _record(out, inputs, {"documents": documents, "threshold": threshold})
+    progress.finish(f": {len(lines):,} repeated lines")
     return Repeated(documents, threshold, lines)
 
 
@@ -611,7 +584,9 @@ def published_doc_ids(root: Path) -> pa.Array:
     return pa.chunked_array(columns, pa.string()).combine_chunks()
 
 
-def find_dups(curated: Path, out: Path, *, threshold: float, release_root: Path) -> DedupStats:
+def find_dups(
+    curated: Path, out: Path, *, threshold: float, release_root: Path, log: Log = _quiet
+) -> DedupStats:
     """Exact and near duplicates among the curated documents into `out`, one row per duplicate; the
     documents the latest version under `release_root` kept stay the ones kept.
 
@@ -626,8 +601,10 @@ def find_dups(curated: Path, out: Path, *, threshold: float, release_root: Path)
         return DedupStats(**{**recorded["stats"], "seconds": 0.0})
 
     # The previously kept documents are among the curated ones: their ids suffice, not a second read.
-    fingerprints = read_batches(curated, columns=DEDUP_COLUMNS, batch_size=10_000)
+    progress = Progress("duplicates", len(current), log)
+    fingerprints = counted(read_batches(curated, columns=DEDUP_COLUMNS, batch_size=10_000), progress)
     result = find_duplicates(fingerprints, kept_before=previous_ids, threshold=threshold)
+    progress.finish(log=False)  # the asset logs what was found
     with AtomicParquetWriter(out, DECISIONS_SCHEMA) as writer:
         writer.write(result.decisions)
     kept = _ids_digest(current.filter(pc.invert(pc.is_in(current, value_set=result.decisions["doc_id"]))))
@@ -788,8 +765,10 @@ def release_parts(
     for piece in (code_version(), release_code_version(), *(repr(schemas[name]) for name in sorted(schemas))):
         common.update(piece.encode())
     parted = curated.is_dir()  # a single-file stage (older webcurate) has no part names to key by
+    files = stage_files(curated)
+    progress = _PartsProgress(Progress("release", count_rows(curated)), len(files))
     parts = []
-    for file in stage_files(curated):
+    for file in files:
         key = None
         if parted:
             # ParquetFile, not pq.read_table: that imports pyarrow.dataset, 0.2 s of every release.
@@ -797,8 +776,22 @@ def release_parts(
             digest = common.copy()
             digest.update(f"{file.name}\0{policy.digest(ids)}".encode())
             key = digest.hexdigest()
-        parts.append(_release_part(file, key, schemas, policy, stats, batch_size))
+        parts.append(_release_part(file, key, schemas, policy, stats, batch_size, progress))
     return parts
+
+
+@dataclass
+class _PartsProgress:
+    """The progress of a stage made part by part: it ends when the last part is counted."""
+
+    progress: Progress
+    left: int
+
+    def part_done(self) -> None:
+        """Count one part as done; the last one finishes the progress."""
+        self.left -= 1
+        if self.left == 0:
+            self.progress.finish(log=False)
 
 
 def _release_part(
@@ -808,6 +801,7 @@ def _release_part(
     policy: ReleasePolicy,
     stats: StageStats,
     batch_size: int,
+    progress: _PartsProgress,
 ) -> ReleasePart:
     """The release part made from one curated part file, its counts merged into `stats`."""
     counts = StageStats()
@@ -823,16 +817,21 @@ def _release_part(
             counts.tally("language", chunk["documents"].column("language"))
             counts.tally("section_language", chunk["sections"].column("language"))
             counts.tally("redaction", chunk["redactions"].column("type"))
+            progress.progress.advance(batch.num_rows)
             yield chunk
 
     def info() -> dict[str, Any]:
         """A written part's counts, added to `stats` (in part order: see ReleasePart)."""
         stats.merge(counts)
+        progress.part_done()
         return counts.as_dict()
 
     def reused(info: Mapping[str, Any]) -> None:
         """Count a part linked from the latest version by the counts recorded with it."""
-        stats.merge(StageStats.from_dict(info))
+        linked = StageStats.from_dict(info)
+        stats.merge(linked)
+        progress.progress.advance(linked.rows, reused=progress.progress.reused + linked.rows)
+        progress.part_done()
 
     return ReleasePart(key, chunks, info, reused)
 

@@ -144,6 +144,7 @@ def repeated_lines(context: dg.AssetExecutionContext, settings: WebcurateSetting
             settings.stage_path("repeated_lines", context.instance),
             min_docs=settings.repeated_min_docs,
             min_share=settings.repeated_min_share,
+            log=context.log.info,
         )
     except StageFileMissing as exc:
         raise upstream_missing(exc) from exc
@@ -274,6 +275,7 @@ def duplicates(context: dg.AssetExecutionContext, settings: WebcurateSettings) -
             settings.stage_path("duplicates", context.instance),
             threshold=settings.dedup_threshold,
             release_root=settings.release_root,
+            log=context.log.info,
         )
     except StageFileMissing as exc:
         raise upstream_missing(exc) from exc

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import pty
+import re
 import shutil
 import subprocess
 from collections.abc import Mapping
@@ -167,3 +169,59 @@ def test_a_failure_during_the_run_ends_with_its_cause(tmp_path: Path) -> None:
     assert lines[-1].startswith("webcurate: error: release blocked, nothing published:"), lines[-3:]
     assert "documents.n_chars: max: above 3000" in lines[-1]
     assert not (tmp_path / "output" / "curated" / "LATEST").exists()
+
+
+def test_off_a_terminal_progress_is_plain_log_lines(tmp_path: Path) -> None:
+    """Piped output gets each stage's progress as a log line (Dagster's console), never a bar."""
+    result = run_cli([str(BIN / "webcurate"), "run"], e2e_env(tmp_path))
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "\x1b[" not in result.stdout + result.stderr and "━" not in result.stderr
+    logged = [line.split(" - ")[-1] for line in result.stderr.splitlines() if " - dagster - INFO - " in line]
+    assert "listed 5 entries (0.0 MB) in " + str(SEEDS) in logged
+    for stage in ("parse", "repeated lines", "curate"):
+        assert any(line.startswith(f"{stage}: 5 documents in ") for line in logged), (stage, logged)
+    assert any(
+        line.startswith("parse: 5 documents in ") and "5 computed, 0 reused" in line for line in logged
+    )
+
+
+def run_on_a_terminal(args: list[str], env: Mapping[str, str]) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal as its stdout and stderr; its exit status and all it wrote."""
+    leader, follower = pty.openpty()
+    os.set_inheritable(follower, True)
+    process = subprocess.Popen(
+        args, cwd=REPO, env={**env, "TERM": "xterm", "COLUMNS": "120"}, stdout=follower, stderr=follower
+    )
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the terminal's last writer is gone
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(leader)
+    return process.wait(timeout=300), b"".join(chunks).decode("utf-8", "replace")
+
+
+def test_on_a_terminal_each_stage_has_a_progress_bar(tmp_path: Path) -> None:
+    """On a terminal: a bar per stage with its count, docs/s and time, the outcome line last, and none of
+    Dagster's INFO lines breaking into the bars (they stay in the run's log)."""
+    status, output = run_on_a_terminal([str(BIN / "webcurate"), "run"], e2e_env(tmp_path))
+    assert status == 0, output[-3000:]
+    plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output)  # the escape codes of colours and cursor moves
+    for stage, unit in [
+        ("ingest", "files"),
+        ("parse", "documents"),
+        ("repeated lines", "documents"),
+        ("curate", "documents"),
+        ("duplicates", "documents"),
+        ("release", "documents"),
+    ]:
+        rate = "files/s" if unit == "files" else "docs/s"
+        bar = rf"{stage} +━+ 5/5 +{unit} +[\d,–]+ {rate} +\d+:\d\d:\d\d"
+        assert re.search(bar, plain), (stage, plain[-3000:])
+    assert " - dagster - INFO - " not in plain
+    assert plain.rstrip().splitlines()[-1].startswith("webcurate: published: v0001 at ")
