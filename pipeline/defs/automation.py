@@ -68,6 +68,8 @@ def summarize_failure(context: dg.RunFailureSensorContext) -> str:
     for event in context.get_step_failure_events():
         data = event.step_failure_data
         message = data.error.message.strip() if data and data.error else "unknown error"
+        if data and data.user_failure_data and data.user_failure_data.description:
+            message = data.user_failure_data.description.strip()  # a Failure's own words, no class name
         failures.append((event.step_key or "?", message.splitlines()[0]))
     run = context.dagster_run
     return failure_summary(run.run_id, run.job_name, failures)

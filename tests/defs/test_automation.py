@@ -76,5 +76,6 @@ def test_failed_run_summary_names_the_asset_and_the_reason(tmp_path: Path) -> No
     ).for_run_failure()
     summary = automation.summarize_failure(context)
     assert summary.startswith(f"webcurate run {result.run_id} of curate_job failed:")
-    assert "curated_documents: " in summary and "rules.yaml:2" in summary
+    # The settings are checked by the first asset, before anything is read; the cause is the Failure's own.
+    assert "  - raw_documents: WEBCURATE_RULES_FILE=" in summary and "rules.yaml:2" in summary
     assert not (tmp_path / "out" / "curated" / "LATEST").exists()
