@@ -23,6 +23,7 @@ from pipeline.datasets.dedup import DECISIONS_SCHEMA, EXACT_RULE, NEAR_RULE
 from pipeline.datasets.schema import TableSchema
 
 RELEASE_TABLES = ("documents", "sections", "removed", "redactions")
+REVIEW_PAGE = "review/index.html"  # the version's review page (review.py), when its manifest lists it
 DUPLICATE_GROUP = "duplicate"  # removed.rule_group of a document dropped as a duplicate
 
 
@@ -181,6 +182,18 @@ def _decisions_card(manifest: Mapping[str, Any]) -> list[str]:
     ]
 
 
+def _review_link(manifest: Mapping[str, Any]) -> list[str]:
+    """The card's pointer to the version's review page, when it has one."""
+    if REVIEW_PAGE not in manifest.get("extra_files", {}):
+        return []
+    return [
+        "",
+        f"**Review what curation kept and removed:** [{REVIEW_PAGE}]({REVIEW_PAGE}) (open it in a browser "
+        "from disk: charts of kept and removed text by group and rule, languages, lengths, quality signals, "
+        "duplicates, skipped files and drift, and sample documents with every removed span marked).",
+    ]
+
+
 def render_dataset_card(manifest: Mapping[str, Any], schemas: Mapping[str, TableSchema]) -> str:
     """The README.md of a version: what it holds, its schema, its counts, and how to load it."""
     version = manifest["version"]
@@ -190,6 +203,7 @@ def render_dataset_card(manifest: Mapping[str, Any], schemas: Mapping[str, Table
         f"Created {manifest['created']} by webcurate {manifest.get('webcurate_version', '?')} "
         f"from {manifest.get('input', {}).get('files', '?')} input files "
         f"(fingerprint `{manifest.get('input', {}).get('fingerprint', '?')[:16]}`).",
+        *_review_link(manifest),
         "",
         "## Tables",
         "",

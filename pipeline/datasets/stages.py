@@ -40,6 +40,7 @@ from pipeline.datasets.files import (
 from pipeline.datasets.progress import Log, Progress, counted
 from pipeline.datasets.progress import quiet as _quiet
 from pipeline.datasets.release import RELEASE_TABLES, ReleasePolicy, flatten_items, release_chunk
+from pipeline.datasets.review import ReviewSources, write_review
 from pipeline.datasets.schema import TableSchema
 from pipeline.datasets.steps import (
     CURATE_INPUT_FIELD,
@@ -693,6 +694,7 @@ def publish_release(
     policy: ReleasePolicy | None = None,
     available_schemas: Sequence[str] = (),
     batch_size: int = 5_000,
+    parsed: Path | None = None,
 ) -> tuple[Release, StageStats]:
     """Publish the curated documents as the next dataset version (unless unchanged), streaming.
 
@@ -701,7 +703,8 @@ def publish_release(
     Otherwise each curated part becomes a release part, and one the latest version already holds (see
     release_parts) is linked from it, not read again. Schemas that break the latest version's without a
     new major schema file raise SchemaEvolutionBlocked before anything is written. The manifest records
-    the drift against the latest version.
+    the drift against the latest version. The version holds its review page (review.py), its samples'
+    parsed bodies read from the `parsed` stage.
     """
     policy = policy or ReleasePolicy()
     input_key = release_input_key(curated, schemas, policy)
@@ -744,7 +747,15 @@ def publish_release(
         }
 
     parts = release_parts(curated, schemas, policy, stats, batch_size)
-    release = publish_parts(root, parts, schemas, full_manifest, render_card)
+    sources = ReviewSources(parsed=parsed, curated=curated)
+    release = publish_parts(
+        root,
+        parts,
+        schemas,
+        full_manifest,
+        render_card,
+        attach=lambda folder, published: write_review(folder, published, sources),
+    )
     return release, stats
 
 

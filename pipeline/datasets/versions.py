@@ -71,10 +71,24 @@ STAGES = (
     "blocked",
 )
 StageHook = Callable[[str], None]
+# Writes files besides the tables into a staged version (given its manifest, files listed); returns their
+# paths relative to the version. The manifest lists them under "extra_files" with their sha256.
+Attach = Callable[[Path, Mapping[str, Any]], Iterable[str]]
 
 
 def _no_stage(name: str) -> None:
     """The default `on_stage`: nothing."""
+
+
+def _attach(staging: Path, attach: Attach, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """Let `attach` write its files into the staged version, fsync them; their manifest entries."""
+    entries = {}
+    for relative in attach(staging, manifest):
+        path = staging / relative
+        _fsync_path(path)
+        _fsync_path(path.parent)
+        entries[relative] = {"sha256": file_sha256(path), "bytes": path.stat().st_size}
+    return entries
 
 
 class ReleaseBlocked(Exception):
@@ -381,10 +395,11 @@ def publish_stream(
     render_card: Callable[[dict[str, Any]], str],
     *,
     on_stage: StageHook = _no_stage,
+    attach: Attach | None = None,
 ) -> Release:
     """Validate, stage and publish tables given chunk by chunk, as one part (see publish_parts)."""
     part = ReleasePart(None, lambda: chunks)
-    return publish_parts(root, [part], schemas, manifest, render_card, on_stage=on_stage)
+    return publish_parts(root, [part], schemas, manifest, render_card, on_stage=on_stage, attach=attach)
 
 
 def publish_parts(
@@ -395,6 +410,7 @@ def publish_parts(
     render_card: Callable[[dict[str, Any]], str],
     *,
     on_stage: StageHook = _no_stage,
+    attach: Attach | None = None,
 ) -> Release:
     """Validate and stage the tables part by part, chunk by chunk, then publish them as the next version,
     unless their content equals `LATEST`'s.
@@ -403,7 +419,8 @@ def publish_parts(
     already holds (same key) is linked from it, its rows not read again. `manifest` is called after the
     last part, so it can report counts gathered on the way. Raises ReleaseBlocked, with every violation
     and nothing published, when any table breaks its schema. `on_stage` is called with each name of
-    STAGES as the publish reaches it (a seam for fault-injection tests).
+    STAGES as the publish reaches it (a seam for fault-injection tests). `attach` writes other files
+    (the review page) into the staged version before its manifest, which lists them as `extra_files`.
     """
     root.mkdir(parents=True, exist_ok=True)
     with writer_lock(root):
@@ -413,7 +430,9 @@ def publish_parts(
         staging.mkdir()
         on_stage("staging")
         try:
-            release = _stage_and_publish(root, staging, parts, schemas, manifest, render_card, on_stage)
+            release = _stage_and_publish(
+                root, staging, parts, schemas, manifest, render_card, on_stage, attach
+            )
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
@@ -524,6 +543,7 @@ def _stage_and_publish(
     manifest: Callable[[], Mapping[str, Any]],
     render_card: Callable[[dict[str, Any]], str],
     on_stage: StageHook,
+    attach: Attach | None = None,
 ) -> Release:
     """Write (or link) the parts into `staging`, validating and hashing, then rename it to the next
     version."""
@@ -586,6 +606,8 @@ def _stage_and_publish(
         **manifest(),
         "parts": records,
     }
+    if attach is not None:
+        full_manifest["extra_files"] = _attach(staging, attach, full_manifest)
     _write_text(staging / MANIFEST, json.dumps(full_manifest, indent=2, ensure_ascii=False) + "\n")
     on_stage("manifest")
     _write_text(staging / "README.md", render_card(full_manifest))

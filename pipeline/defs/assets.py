@@ -367,6 +367,7 @@ def curated_dataset(
             lambda m: rel.render_dataset_card(m, schemas),
             policy=policy,
             available_schemas=[path.name for path in settings.schemas_path.glob("*.json")],
+            parsed=settings.stage_path("parsed_documents", context.instance),
         )
     except StageFileMissing as exc:
         raise upstream_missing(exc) from exc
@@ -401,6 +402,7 @@ def curated_dataset(
         metadata={
             "version": release.version,
             "path": dg.MetadataValue.path(str(release.path.resolve())),
+            **review_metadata(release.path, published),
             "published": release.published,
             "message": release.message,
             "content_hash": release.content_hash,
@@ -420,6 +422,13 @@ def curated_dataset(
             *check_results_of(published),
         ],
     )
+
+
+def review_metadata(version: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+    """The review page of a version (listed in its manifest), as a path to open; none for older versions."""
+    if rel.REVIEW_PAGE not in manifest.get("extra_files", {}):
+        return {}
+    return {"review_page": dg.MetadataValue.path(str((version / rel.REVIEW_PAGE).resolve()))}
 
 
 def check_results_of(manifest: dict[str, Any]) -> list[dg.AssetCheckResult]:

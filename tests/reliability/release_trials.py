@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 
 from pipeline.datasets import versions
 from pipeline.datasets.release import RELEASE_TABLES
+from pipeline.datasets.review import write_review
 from pipeline.datasets.schema import TableSchema, load_schema
 from pipeline.datasets.versions import (
     LATEST,
@@ -165,6 +166,7 @@ def publish_tables(
         lambda: {"input": {"files": tables["documents"].num_rows}},
         lambda manifest: f"# {manifest['version']}\n",
         on_stage=on_stage or (lambda name: None),
+        attach=write_review,  # the review page, as every pipeline version has one
     )
 
 
@@ -224,7 +226,8 @@ def read_with_every_reader(folder: Path, rows: int) -> list[str]:
 
 def verify_version(root: Path, version: str, *, readers: bool = False, rehash: bool = True) -> list[str]:
     """Failures unless `version` is complete: its manifest names exactly its Parquet files, with their
-    sha256 and row counts, the rows per table, and (`rehash`) the content hash of the rows read back."""
+    sha256 and row counts, and its other files (`extra_files`: the review page) with their sha256, the
+    rows per table, and (`rehash`) the content hash of the rows read back."""
     folder = root / version
     try:
         manifest = read_manifest(root, version)
@@ -240,13 +243,17 @@ def verify_version(root: Path, version: str, *, readers: bool = False, rehash: b
         for p in folder.rglob("*")
         if p.is_file() and p.name not in (MANIFEST, "README.md")
     }
-    listed = set(manifest.get("files", {}))
+    extra = manifest.get("extra_files", {})
+    listed = set(manifest.get("files", {})) | set(extra)
     if on_disk != listed:
         failures.append(
             f"{version}: files {sorted(on_disk ^ listed)} are on disk or in the manifest, not both"
         )
+    for relative in sorted(on_disk & set(extra)):
+        if versions.file_sha256(folder / relative) != extra[relative]["sha256"]:
+            failures.append(f"{version}/{relative}: sha256 differs from the manifest")
     rows = dict.fromkeys(manifest.get("rows", {}), 0)
-    for relative in sorted(on_disk & listed):
+    for relative in sorted(on_disk & listed - set(extra)):
         entry = manifest["files"][relative]
         path = folder / relative
         if versions.file_sha256(path) != entry["sha256"]:

@@ -167,6 +167,11 @@ def test_the_checks_catch_torn_versions_and_a_bad_latest(tmp_path: Path, content
     failures = trials.read_with_every_reader(folder / "documents", contents.new["documents"].num_rows)
     assert {f.split(": ")[1].split()[0] for f in failures} == {"pyarrow", "pandas", "duckdb", "polars"}
     extra.unlink()
+    review = folder / "review" / "index.html"
+    page = review.read_bytes()
+    review.write_bytes(page[: len(page) // 2])  # a half-written review page
+    assert any("review/index.html: sha256" in f for f in trials.verify_version(tmp_path, "v0002"))
+    review.write_bytes(page)
     (folder / "manifest.json").unlink()
     assert any("no readable manifest" in f for f in trials.verify_version(tmp_path, "v0002"))
     (tmp_path / LATEST).write_text("v0007\n")
