@@ -61,6 +61,7 @@ class SectionMark:
     language: str | None
     language_score: float | None
     line: int | None
+    inherited: bool = False  # too short to tag: the document's language (sections.language_inherited)
 
 
 def body_lines(text: str, spans: Iterable[Mapping[str, Any]]) -> list[Line]:
@@ -116,6 +117,7 @@ def place_sections(
                 section.get("language"),
                 None if score is None else float(score),
                 number,
+                bool(section.get("language_inherited")),
             )
         )
     return marks
@@ -257,7 +259,8 @@ def _section_text(mark: SectionMark) -> str:
     """A section's marker: index, heading, level and language."""
     heading = f'"{mark.heading}"' if mark.heading else "(lead, no heading)"
     score = f" {mark.language_score:.2f}" if mark.language_score is not None else ""
-    return f"── section {mark.index}: {heading} · level {mark.level} · {mark.language or 'und'}{score}"
+    language = (mark.language or "und") + score + (" (the document's)" if mark.inherited else "")
+    return f"── section {mark.index}: {heading} · level {mark.level} · {language}"
 
 
 def summary_lines(found: Explanation, settings: ExplainSettings) -> list[str]:
