@@ -45,10 +45,12 @@ ENVIRONMENT = {
     "dedup_threshold": "WEBCURATE_DEDUP_THRESHOLD",
     "keep_duplicates": "WEBCURATE_KEEP_DUPLICATES",
     "quality_file": "WEBCURATE_QUALITY_FILE",
+    "boilerplate_threshold": "WEBCURATE_BOILERPLATE_THRESHOLD",
+    "keep_comments": "WEBCURATE_KEEP_COMMENTS",
 }
 INTEGER_SETTINGS = {"max_file_bytes", "repeated_min_docs", "workers", "batch_size"}
-FLOAT_SETTINGS = {"repeated_min_share", "doc_timeout_s", "dedup_threshold"}
-BOOLEAN_SETTINGS = {"keep_duplicates"}
+FLOAT_SETTINGS = {"repeated_min_share", "doc_timeout_s", "dedup_threshold", "boilerplate_threshold"}
+BOOLEAN_SETTINGS = {"keep_duplicates", "keep_comments"}
 BOOLEANS = {
     **dict.fromkeys(("1", "true", "yes", "on"), True),
     **dict.fromkeys(("0", "false", "no", "off"), False),
@@ -62,6 +64,7 @@ BOUNDS: dict[str, tuple[float, bool, float | None, str]] = {
     "doc_timeout_s": (0, False, None, "seconds such as 60"),
     "repeated_min_share": (0, True, 1, "a share between 0 and 1 such as 0.01"),
     "dedup_threshold": (0, False, 1, "a Jaccard similarity above 0 and at most 1, such as 0.8"),
+    "boilerplate_threshold": (0, False, 1, "a probability above 0 and at most 1, such as 0.5"),
 }
 
 

@@ -11,7 +11,7 @@ import dataclasses
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from pipeline.cleaning.boilerplate import RuleSet, guess_language, remove_boilerplate
+from pipeline.cleaning.boilerplate import BoilerplateSettings, RuleSet, guess_language, remove_boilerplate
 from pipeline.cleaning.document import Anchor, LanguageTag, ParsedDocument, RemovedSpan, Section
 from pipeline.cleaning.language import (
     DocumentLanguage,
@@ -90,6 +90,7 @@ def clean_document(
     rules: RuleSet | None = None,
     repeated_lines: frozenset[str] = frozenset(),
     repeated_hashes: Collection[int] = frozenset(),
+    settings: BoilerplateSettings | None = None,
 ) -> CleanDocument:
     """Remove boilerplate from a parsed document, recording every removed span.
 
@@ -103,6 +104,7 @@ def clean_document(
         rules=rules,
         repeated_lines=repeated_lines,
         repeated_hashes=repeated_hashes,
+        settings=settings,
     )
     text = result.text if result.text.strip() else doc.text  # never clean a document down to nothing
     removed = result.removed if text is result.text else []

@@ -20,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOILERPLATE_THRESHOLD
 from pipeline.cleaning.curate import line_starts
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES, make_doc_id
 from pipeline.cleaning.quality import SIGNAL_NAMES, QualitySignals, failed_thresholds, load_thresholds
@@ -31,6 +32,7 @@ from pipeline.datasets.steps import (
     curate_step,
     parse_step,
 )
+from pipeline.preflight import parse_setting
 
 REPEATED_STAGE = "repeated_lines.parquet"  # the repeated_lines asset's stage file in the work folder
 
@@ -137,6 +139,8 @@ class ExplainSettings:
     quality_file: str | None = None
     seeds_dir: str = "seeds"
     repeated_lines: str | None = None  # the repeated_lines stage of an earlier run (None: none found)
+    boilerplate_threshold: float = DEFAULT_BOILERPLATE_THRESHOLD
+    keep_comments: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ExplainSettings:
@@ -154,6 +158,15 @@ class ExplainSettings:
             quality_file=env.get("WEBCURATE_QUALITY_FILE") or None,
             seeds_dir=env.get("WEBCURATE_SEEDS_DIR") or "seeds",
             repeated_lines=str(repeated) if repeated is not None and repeated.is_file() else None,
+            boilerplate_threshold=float(
+                parse_setting("boilerplate_threshold", env["WEBCURATE_BOILERPLATE_THRESHOLD"])  # type: ignore[arg-type]
+                if env.get("WEBCURATE_BOILERPLATE_THRESHOLD")
+                else DEFAULT_BOILERPLATE_THRESHOLD
+            ),
+            keep_comments=bool(
+                env.get("WEBCURATE_KEEP_COMMENTS")
+                and parse_setting("keep_comments", env["WEBCURATE_KEEP_COMMENTS"])
+            ),
         )
 
 
@@ -216,7 +229,13 @@ def explain_file(path: Path, settings: ExplainSettings) -> Explanation:
     repeated = _repeated_hashes(settings.repeated_lines)
     own = set(row.pop("line_hashes") or ())
     row[CURATE_INPUT_FIELD.name] = sorted(own.intersection(repeated.to_pylist())) if len(repeated) else []
-    config = CurateConfig(settings.rules_file, settings.target_language, settings.translation_backend)
+    config = CurateConfig(
+        settings.rules_file,
+        settings.target_language,
+        settings.translation_backend,
+        settings.boilerplate_threshold,
+        settings.keep_comments,
+    )
     curated = curate_step(config, row)
     if curated.get("skip_reason") is not None:
         return Explanation(source, skip_reason=curated["skip_reason"])

@@ -17,7 +17,10 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.cleaning.boilerplate import BoilerplateSettings
 from pipeline.cleaning.boilerplate.custom import load_rules_file
+from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOILERPLATE_THRESHOLD
+from pipeline.cleaning.boilerplate.model import MODEL_FILE
 from pipeline.cleaning.boilerplate.repeated import line_hashes
 from pipeline.cleaning.boilerplate.rules import RuleSet
 from pipeline.cleaning.curate import clean_document, redact_document, tag_languages
@@ -62,6 +65,7 @@ def code_version() -> str:
     for root in _CODE_ROOTS:
         path = package / root
         files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
+    files.append(MODEL_FILE)  # the fitted boilerplate model decides as much as the code
     for path in files:
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())
@@ -120,16 +124,29 @@ def parse_keys(batch: pa.RecordBatch) -> list[str]:
 
 @dataclass(frozen=True)
 class CurateConfig:
-    """What curate_step depends on besides the document: user rules, target language, translation."""
+    """What curate_step depends on besides the document: user rules, target language, translation, and
+    how the boilerplate model decides (its threshold, whether comment threads stay)."""
 
     rules_file: str | None = None
     target_language: str = "en"
     translation_backend: str | None = None
+    boilerplate_threshold: float = DEFAULT_BOILERPLATE_THRESHOLD
+    keep_comments: bool = False
 
     def digest(self) -> str:
         """A key of the configuration, the rules file's content included (not its path or time)."""
         rules = Path(self.rules_file).read_bytes() if self.rules_file else b""
-        return _key(hashlib.sha256(rules).hexdigest(), self.target_language, self.translation_backend or "")
+        return _key(
+            hashlib.sha256(rules).hexdigest(),
+            self.target_language,
+            self.translation_backend or "",
+            repr(self.boilerplate_threshold),
+            str(self.keep_comments),
+        )
+
+    def boilerplate(self) -> BoilerplateSettings:
+        """The boilerplate model's settings."""
+        return BoilerplateSettings(self.boilerplate_threshold, self.keep_comments)
 
 
 @lru_cache(maxsize=4)
@@ -145,7 +162,9 @@ def curate_step(config: CurateConfig, row: Row) -> Row:
     doc = parsed_from_row(row)
     repeated = frozenset(row.get("repeated_hashes") or ())
     cleaned, redactions = redact_document(
-        clean_document(doc, rules=_rules(config.rules_file), repeated_hashes=repeated)
+        clean_document(
+            doc, rules=_rules(config.rules_file), repeated_hashes=repeated, settings=config.boilerplate()
+        )
     )
     text = cleaned.doc.text
     sections = segment_sections(text, cleaned.doc.headings, cleaned.doc.anchors)

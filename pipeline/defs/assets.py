@@ -172,7 +172,13 @@ def curate_config(settings: WebcurateSettings) -> CurateConfig:
         get_backend(settings.translation_backend)
     except TranslationUnavailable as exc:
         raise dg.Failure(description=f"translation backend: {exc}") from exc
-    return CurateConfig(settings.rules_file, settings.target_language, settings.translation_backend)
+    return CurateConfig(
+        settings.rules_file,
+        settings.target_language,
+        settings.translation_backend,
+        settings.boilerplate_threshold,
+        settings.keep_comments,
+    )
 
 
 @dg.multi_asset(

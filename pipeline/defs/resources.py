@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOILERPLATE_THRESHOLD
 from pipeline.cleaning.boilerplate.repeated import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 from pipeline.datasets.dedup import DEFAULT_THRESHOLD
@@ -55,6 +56,11 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     keep_duplicates: bool = False
     # A YAML file of quality-signal thresholds; documents outside one are left out and recorded (README).
     quality_file: str | None = None
+    # A line the boilerplate model scores below this probability of content is removed: higher removes
+    # more (precision of what is kept), lower keeps more (recall).
+    boilerplate_threshold: float = DEFAULT_BOILERPLATE_THRESHOLD
+    # Keep readers' comment threads in the text instead of removing them (group comments).
+    keep_comments: bool = False
 
     @property
     def seeds_path(self) -> Path:

@@ -142,7 +142,8 @@ def test_one_changed_file_rewrites_its_own_part_and_leaves_every_other_part_file
     before = {stage: part_files(stage) for stage in stage_dirs}
     assert all(len(files) >= 2 for files in before.values())  # several parts, or the test says nothing
     changed = sorted(pipeline.seeds.iterdir())[3]
-    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nOne more paragraph.\n")
+    closing = "One more paragraph closes the overview, and it says what the team will build next year."
+    changed.write_text(changed.read_text(encoding="utf-8") + f"\n\n{closing}\n")
     run = pipeline.run()
     assert computed(run.parse) == (1, 4) and computed(run.curate) == (1, 4)
     for stage in stage_dirs:
@@ -150,7 +151,7 @@ def test_one_changed_file_rewrites_its_own_part_and_leaves_every_other_part_file
         kept = {name: where for name, where in after.items() if name in before[stage]}
         assert kept == {name: before[stage][name] for name in kept}, stage  # same files, not rewritten
         assert len(after) - len(kept) == 1, stage  # the edited file's part, and only that one
-    assert "One more paragraph." in str(pipeline.documents()[changed.name]["text"])
+    assert closing in str(pipeline.documents()[changed.name]["text"])
 
 
 def test_a_changed_run_looks_up_cached_rows_only_in_the_parts_it_replaces(

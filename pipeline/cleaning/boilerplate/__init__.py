@@ -1,4 +1,4 @@
-"""Boilerplate removal for text bodies: named rules, structural signals and the corpus signal."""
+"""Boilerplate removal for text bodies: named rules, the corpus signal, a fitted line model, main region."""
 
 from pipeline.cleaning.boilerplate.classify import (
     CleanResult,
@@ -6,14 +6,19 @@ from pipeline.cleaning.boilerplate.classify import (
     default_rules,
     guess_language,
     line_core,
-    remove_boilerplate,
 )
 from pipeline.cleaning.boilerplate.custom import RulesFileError, load_rules_file, parse_rules
+from pipeline.cleaning.boilerplate.remove import (
+    BoilerplateSettings,
+    remove_boilerplate,
+    remove_boilerplate_batch,
+)
 from pipeline.cleaning.boilerplate.repeated import count_lines, normalise_line, select_repeated
 from pipeline.cleaning.boilerplate.rules import BUILTIN_GROUPS, Rule, RuleSet
 
 __all__ = [
     "BUILTIN_GROUPS",
+    "BoilerplateSettings",
     "CleanResult",
     "Rule",
     "RuleSet",
@@ -27,5 +32,6 @@ __all__ = [
     "normalise_line",
     "parse_rules",
     "remove_boilerplate",
+    "remove_boilerplate_batch",
     "select_repeated",
 ]

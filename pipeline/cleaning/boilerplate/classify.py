@@ -107,12 +107,14 @@ class CleanResult:
 
 
 @dataclass(frozen=True)
-class _Label:
-    """Why a line was removed: the rule, its group, and the rule kind (for tail decisions)."""
+class Label:
+    """Why a line was removed: the rule, its group, the rule kind (for tail decisions), and whether the
+    removal is certain (it overrides the boilerplate model) or only evidence for the model."""
 
     rule: str
     group: str
     kind: str = "line"
+    certain: bool = False
 
 
 _Entry = tuple[int, Rule, "re.Pattern[str]"]  # (position in the rule set, rule, compiled pattern)
@@ -151,11 +153,11 @@ class _Compiled:
 
 _COMPILED: dict[tuple[int, str | None], tuple[RuleSet, _Compiled]] = {}
 _DEFAULT_RULES = RuleSet(rules=BUILTIN_RULES)
-_TAIL = _Label("boilerplate_tail", STRUCTURE)
-_LINK_LIST = _Label("link_list", STRUCTURE)
-_DUPLICATE = _Label("duplicate_line", STRUCTURE)
-_SEPARATOR = _Label("separator_line", STRUCTURE)
-_REPEATED = _Label("repeated_line", CORPUS)
+_TAIL = Label("boilerplate_tail", STRUCTURE, certain=True)  # widgets after the article: 97% right
+_LINK_LIST = Label("link_list", STRUCTURE)
+_DUPLICATE = Label("duplicate_line", STRUCTURE, certain=True)  # its first copy stays: nothing is lost
+_SEPARATOR = Label("separator_line", STRUCTURE, certain=True)  # no letter or digit: nothing to keep
+_REPEATED = Label("repeated_line", CORPUS, certain=True)  # the corpus's own evidence: a site's template
 
 
 def default_rules() -> RuleSet:
@@ -518,7 +520,7 @@ class _Static:
     """Features of one line that do not depend on its neighbours (computed once, reused by every pass)."""
 
     core: str
-    label: _Label | None  # a rule (or corpus) match
+    label: Label | None  # a rule (or corpus) match
     prose: bool  # long enough, with function words and sentence punctuation: article prose
     short_weak: bool  # short, no sentence punctuation, few function words: link-like
     colon: bool  # ends in ':' or ';' (a list introduction or a label)
@@ -529,7 +531,7 @@ class _Static:
     normal: str | None = None  # the normalised line (repeated.normalise_line), once asked for
     normal_hash: int | None = None  # its line_hash, once asked for
 
-    def relabelled(self, label: _Label) -> _Static:
+    def relabelled(self, label: Label) -> _Static:
         """A copy with another label (without the normalised line; dataclasses.replace is slower)."""
         return _Static(
             self.core,
@@ -595,9 +597,9 @@ def _static(line: str, comp: _Compiled, stop: frozenset[str]) -> _Static:
     # Lowercased only when a rule or the word statistics read it (not for the long prose lines).
     low = core.lower() if len(core) <= comp.max_chars else None
     rule = match_rule(core, comp, low)
-    label: _Label | None = None
+    label: Label | None = None
     if rule is not None:
-        label = _Label(rule.name, rule.group, rule.kind)
+        label = Label(rule.name, rule.group, rule.kind, rule.certain)
     elif _ALNUM.search(core) is None and _SYMBOL.search(core) is None and not ("|" in line and "---" in line):
         # No letter, digit or pictograph: a rule line or stray separators ("|", "* * *", "-----"); a
         # Markdown table's "|---|---|" row is left to the table.
@@ -656,7 +658,7 @@ class _Feat:
     idx: list[int]  # index into the pass's line list
     par: list[int]  # paragraph number (paragraphs are separated by blank lines)
     core: list[str]
-    label: list[_Label | None]  # the static (rule or corpus) label
+    label: list[Label | None]  # the static (rule or corpus) label
     prose: list[bool]
     weak: list[bool]
     outline: list[bool]
@@ -714,7 +716,7 @@ def _features(view: list[int], statics: list[_Static | None]) -> _Feat:
     )
 
 
-def _classify(view: list[int], statics: list[_Static | None]) -> list[tuple[int, _Label]]:
+def _classify(view: list[int], statics: list[_Static | None]) -> list[tuple[int, Label]]:
     """Label the lines of one pass (`view` indexes input lines, -1 is a blank): (position in `view`,
     label) of each line removed, in order.
 
@@ -722,7 +724,7 @@ def _classify(view: list[int], statics: list[_Static | None]) -> list[tuple[int,
     f = _features(view, statics)
     m = len(f.idx)
     # 1. rules and the corpus signal (static)
-    lab: list[_Label | None] = list(f.label)
+    lab: list[Label | None] = list(f.label)
     labelled = [(k, lk) for k, lk in enumerate(lab) if lk is not None]  # steps 2a and 2b keep these labels
     # 2a. block rules take their small paragraph (the pitch and small print of one box). A line the loop
     # labels is in the paragraph of the block line that labelled it, so visiting it would change nothing.
@@ -761,7 +763,7 @@ def _classify(view: list[int], statics: list[_Static | None]) -> list[tuple[int,
                 break
             if _heads_prose(f, lab, j):
                 break
-            lab[j] = _Label(lk.rule, lk.group, "taken")
+            lab[j] = Label(lk.rule, lk.group, "taken", lk.certain)
             taken += 1
             j += 1
     # 3. a copy of a long line repeated within a few lines is a duplicate (a block printed twice)
@@ -815,13 +817,13 @@ def _classify(view: list[int], statics: list[_Static | None]) -> list[tuple[int,
             continue
         title_words = set(_WORD.findall(f.core[k].lower()))
         if len(title_words) <= 6 and title_words & PROMO_TITLE_WORDS[nxt.group]:
-            lab[k] = _Label("promo_title", nxt.group)
+            lab[k] = Label("promo_title", nxt.group, certain=nxt.certain)
     # 6. the boilerplate-dense tail after the last run of article prose
     _trim_tail(f, lab)
     return [(pos, lk) for pos, lk in zip(f.idx, lab, strict=True) if lk is not None]
 
 
-def _heads_prose(f: _Feat, lab: list[_Label | None], k: int) -> bool:
+def _heads_prose(f: _Feat, lab: list[Label | None], k: int) -> bool:
     """Whether line k is a heading of the article prose right after it.
 
     It is when it opens its own paragraph, or sits in the same paragraph as the prose (text without
@@ -833,7 +835,7 @@ def _heads_prose(f: _Feat, lab: list[_Label | None], k: int) -> bool:
     return k == 0 or f.par[k - 1] != f.par[k] or f.par[nxt] == f.par[k]
 
 
-def _trim_tail(f: _Feat, lab: list[_Label | None]) -> None:
+def _trim_tail(f: _Feat, lab: list[Label | None]) -> None:
     """Remove the lines of a boilerplate-dense tail that follows the last run of article prose.
 
     The tail starts at a rule-matched line after the last two pieces of prose that follow each other;
@@ -1026,7 +1028,7 @@ def _stop_words(language: str | None) -> frozenset[str]:
     return STOP_WORDS.get(language, ALL_STOP_WORDS)
 
 
-def _author(lines: list[str], labels: list[_Label | None]) -> str | None:
+def author_of(lines: list[str], labels: list[Label | None]) -> str | None:
     """An author name from a removed bio block (preferred) or from a byline that is not inside a promo box."""
     byline: str | None = None
     first_name: str | None = None
@@ -1049,18 +1051,20 @@ def _author(lines: list[str], labels: list[_Label | None]) -> str | None:
     return first_name or byline
 
 
-def remove_boilerplate(
+def rule_labels(
     text: str,
     *,
     language: str | None = None,
     rules: RuleSet | None = None,
     repeated_lines: frozenset[str] = frozenset(),
     repeated_hashes: Collection[int] = frozenset(),
-) -> CleanResult:
-    """Remove boilerplate lines from a body; see the module docstring for the steps.
+) -> tuple[list[str], list[Label | None], list[bool]]:
+    """The lines of a body, what the rules and structural signals say of each (None: nothing), and which
+    lines are items of an authored outline (nested, numbered or introduced by a line ending in ':').
 
-    `repeated_lines` are normalised lines the corpus repeats; `repeated_hashes` the same given by their
-    `line_hash` (what `lines_with_hashes` would turn into lines, without normalising every line first).
+    See the module docstring for the steps. `repeated_lines` are normalised lines the corpus repeats;
+    `repeated_hashes` the same given by their `line_hash` (what `lines_with_hashes` would turn into
+    lines, without normalising every line first).
     """
     language = _normalise_language(language)
     comp = _compiled(rules if rules is not None else _DEFAULT_RULES, language)
@@ -1079,20 +1083,25 @@ def remove_boilerplate(
             statics[i] = _static_cached(lines[i], comp, stop)
     if repeated_lines or hashes:
         _mark_repeated(lines, statics, repeated_lines, hashes)
-    labels: list[_Label | None] = [None] * len(lines)
+    labels: list[Label | None] = [None] * len(lines)
     view = list(range(len(lines)))  # the pass's lines, as indices of input lines (-1: a tidied blank)
+    outline = [False] * len(lines)
+    first = _features(view, statics)
+    for k, (pos, item) in enumerate(zip(first.idx, first.outline, strict=True)):
+        outline[pos] = item
+        if item and k > 0 and first.colon[k - 1]:
+            outline[first.idx[k - 1]] = True  # the line introducing the outline ("Services:") is part of it
     for _ in range(MAX_PASSES):
         found = _classify(view, statics)
         if not found:
             break
         for pos, lab in found:
             labels[view[pos]] = lab  # a labelled line is never a tidied blank: blanks have no features
-        view = _tidy([i for i in view if i < 0 or labels[i] is None], lines)
-    out = "\n".join(lines[i] if i >= 0 else "" for i in _tidy(view, lines))
-    return CleanResult(text=out, removed=_spans(text, lines, labels), author=_author(lines, labels))
+        view = tidy([i for i in view if i < 0 or labels[i] is None], lines)
+    return lines, labels, outline
 
 
-def _tidy(indices: list[int], lines: list[str]) -> list[int]:
+def tidy(indices: list[int], lines: list[str]) -> list[int]:
     """Collapse blank-line runs to one tidied blank (-1) and drop leading and trailing blanks."""
     out: list[int] = []
     for i in indices:
@@ -1104,33 +1113,6 @@ def _tidy(indices: list[int], lines: list[str]) -> list[int]:
     while out and out[-1] == -1:
         out.pop()
     return out
-
-
-def _spans(text: str, lines: list[str], labels: list[_Label | None]) -> list[RemovedSpan]:
-    """Merge adjacent lines removed by the same rule into RemovedSpans with offsets into `text`."""
-    spans: list[RemovedSpan] = []
-    offsets: list[int] = []
-    pos = 0
-    for line in lines:
-        offsets.append(pos)
-        pos += len(line) + 1
-    i = 0
-    n = len(lines)
-    while i < n:
-        lab = labels[i]
-        if lab is None:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n:
-            nxt = labels[j + 1]
-            if nxt is None or (nxt.rule, nxt.group) != (lab.rule, lab.group):
-                break
-            j += 1
-        start, end = offsets[i], offsets[j] + len(lines[j])
-        spans.append(RemovedSpan(lab.rule, lab.group, text[start:end], start, end, i + 1, j + 1))
-        i = j + 1
-    return spans
 
 
 def warm_up() -> None:

@@ -16,6 +16,7 @@ Format (UTF-8 YAML; every rule needs `name`, `group`, `why` and exactly one of `
         max_chars: 200                  # optional: longer lines are never removed by this rule
         languages: [de]                 # optional: only for documents in these languages
         case_sensitive: false           # optional
+        certain: true                   # optional: false makes a match evidence for the model, not a removal
         keywords: [acme media]          # optional: the line must contain one of these (lowercase) texts;
                                         # lets the classifier skip the pattern on other lines
     disable: [nav_word, pager]          # optional: built-in rule names to switch off
@@ -53,6 +54,7 @@ _RULE_KEYS = frozenset(
         "languages",
         "case_sensitive",
         "keywords",
+        "certain",
     }
 )
 _MATCHES = ("contains", "start", "line")
@@ -195,15 +197,17 @@ def _rule(node: yaml.Node, source: str) -> Rule:
     if "languages" in fields:
         langs = tuple(v.lower() for v, _ in _strings(fields["languages"], source, "languages"))
         rule = replace(rule, languages=langs)
-    if "case_sensitive" in fields:
-        raw = _scalar(fields["case_sensitive"], source).lower()
-        if raw not in _TRUE | _FALSE:
-            raise RulesFileError(
-                source,
-                _line(fields["case_sensitive"]),
-                f"rule {name!r}: case_sensitive must be true or false",
-            )
-        rule = replace(rule, case_sensitive=raw in _TRUE)
+    for flag in ("case_sensitive", "certain"):
+        if flag in fields:
+            raw = _scalar(fields[flag], source).lower()
+            if raw not in _TRUE | _FALSE:
+                raise RulesFileError(
+                    source, _line(fields[flag]), f"rule {name!r}: {flag} must be true or false"
+                )
+            if flag == "certain":
+                rule = replace(rule, certain=raw in _TRUE)
+            else:
+                rule = replace(rule, case_sensitive=raw in _TRUE)
     try:
         compile_rule(rule)
     except re.error as exc:

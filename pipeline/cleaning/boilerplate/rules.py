@@ -52,6 +52,9 @@ class Rule:
     keywords: tuple[str, ...] = ()
     # The pattern can only match a line holding a digit (dates, counters): another speed gate.
     needs_digit: bool = False
+    # A certain rule's match is removed whatever the boilerplate model says; an uncertain one (a byline, a
+    # date line: article furniture that some datasets keep) is only evidence for the model.
+    certain: bool = True
 
 
 @dataclass(frozen=True)
@@ -538,8 +541,10 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         rf"|fecha)(?:\s+(?:on|am|le|el))?\s*:?\s*{DATE}{_TIME}\W*$|^{DATE}\W*$",
         "A line holding only a publication date ('Published: 3 March 2021', '24.03.2023') is a dateline, "
         "metadata rather than body text. A date with a time and no label is left alone: it is as often a "
-        "post or event timestamp that belongs to the listing.",
+        "post or event timestamp that belongs to the listing. Uncertain: a dateline under the headline is "
+        "article furniture that many datasets keep, so the model weighs it with the line's context.",
         max_chars=70,
+        certain=False,
         needs_digit=True,
     ),
     Rule(
