@@ -27,6 +27,7 @@ from pipeline.cleaning.curate import clean_document, redact_document, tag_langua
 from pipeline.cleaning.dedup import fingerprint
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import parse_document
+from pipeline.cleaning.formats.html_blocks import MODEL_FILE as HTML_BLOCK_MODEL_FILE
 from pipeline.cleaning.ingest import read_seed
 from pipeline.cleaning.quality import quality_signals
 from pipeline.cleaning.sections import segment_sections
@@ -66,6 +67,7 @@ def code_version() -> str:
         path = package / root
         files.extend(sorted(path.rglob("*.py")) if path.is_dir() else [path])
     files.append(MODEL_FILE)  # the fitted boilerplate model decides as much as the code
+    files.append(HTML_BLOCK_MODEL_FILE)  # and so does the HTML block model
     for path in files:
         digest.update(path.relative_to(package).as_posix().encode())
         digest.update(path.read_bytes())

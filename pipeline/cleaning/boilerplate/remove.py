@@ -63,10 +63,12 @@ _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 @dataclass(frozen=True)
 class BoilerplateSettings:
-    """How the model decides: its threshold (higher removes more), and whether comment threads stay."""
+    """How the model decides: its threshold (higher removes more), and whether comment threads stay;
+    `model` False leaves only the certain rules (an HTML body, whose blocks html_blocks.py decided)."""
 
     threshold: float = DEFAULT_THRESHOLD
     keep_comments: bool = False
+    model: bool = True
 
     def __post_init__(self) -> None:
         """Refuse a threshold outside (0, 1]."""
@@ -188,12 +190,15 @@ def remove_boilerplate_batch(
         active = [d for d in docs if not d.done]
         if not active:
             break
-        _run_pass(active, rules, model, region)
+        _run_pass(active, rules, model, region, settings.model)
     return [_result(texts[k], docs[k]) for k in range(n)]
 
 
-def _run_pass(docs: list[_Doc], rules: RuleSet | None, model: TreeModel, region: RegionSettings) -> None:
-    """One pass over the documents' current texts: rules, features and scores, then decisions."""
+def _run_pass(
+    docs: list[_Doc], rules: RuleSet | None, model: TreeModel, region: RegionSettings, use_model: bool = True
+) -> None:
+    """One pass over the documents' current texts: rules, features and scores, then decisions (the
+    certain rules' alone without `use_model`)."""
     evidence = [
         document_evidence(
             "\n".join(d.lines[i] if i >= 0 else "" for i in d.view),
@@ -204,8 +209,10 @@ def _run_pass(docs: list[_Doc], rules: RuleSet | None, model: TreeModel, region:
         )
         for d in docs
     ]
-    batch = LineBatch.of([[e.lines[i] for i in e.open_lines] for e in evidence])
-    codes = np.fromiter((rule_code(e.labels[i]) for e in evidence for i in e.open_lines), dtype=np.int8)
+    batch = LineBatch.of([[e.lines[i] for i in e.open_lines] if use_model else [] for e in evidence])
+    codes = np.fromiter(
+        (rule_code(e.labels[i]) for e in evidence for i in (e.open_lines if use_model else ())), dtype=np.int8
+    )
     features = line_features(batch, codes)
     scores = model.predict(features) if len(features) else np.zeros(0)
     chars = np.expm1(features[:, _COLUMN["log_chars"]].astype(np.float64))
@@ -217,22 +224,25 @@ def _run_pass(docs: list[_Doc], rules: RuleSet | None, model: TreeModel, region:
         & (features[:, _COLUMN["stop_share"]] >= PROSE_MIN_STOP)
     )
     for k, (d, e) in enumerate(zip(docs, evidence, strict=True)):
-        lo, hi = int(batch.starts[k]), int(batch.starts[k + 1])
-        forms = _carry_headers(e, header[lo:hi])
-        protected = np.array([e.outline[i] for i in e.open_lines], dtype=bool)
-        own_headers = np.nonzero(header[lo:hi])[0].tolist()
-        forms.update(j for j in own_headers if is_comment_form(e.lines[e.open_lines[j]]))
-        decision = decide_lines(
-            scores[lo:hi],
-            chars[lo:hi],
-            header[lo:hi],
-            marker[lo:hi],
-            region,
-            protected,
-            prose[lo:hi],
-            forms.__contains__,
-            codes[lo:hi] != RULE_NONE,
-        )
+        if not use_model:
+            decision = np.full(len(e.open_lines), KEEP)
+        else:
+            lo, hi = int(batch.starts[k]), int(batch.starts[k + 1])
+            forms = _carry_headers(e, header[lo:hi])
+            protected = np.array([e.outline[i] for i in e.open_lines], dtype=bool)
+            own_headers = np.nonzero(header[lo:hi])[0].tolist()
+            forms.update(j for j in own_headers if is_comment_form(e.lines[e.open_lines[j]]))
+            decision = decide_lines(
+                scores[lo:hi],
+                chars[lo:hi],
+                header[lo:hi],
+                marker[lo:hi],
+                region,
+                protected,
+                prose[lo:hi],
+                forms.__contains__,
+                codes[lo:hi] != RULE_NONE,
+            )
         removed = False
         for pos, lab in enumerate(e.labels):
             if lab is not None and lab.certain:

@@ -13,7 +13,7 @@ from pipeline.cleaning.decode import (
 )
 from pipeline.cleaning.document import Metadata, ParsedDocument, RawDocument, Skipped
 from pipeline.cleaning.formats.frontmatter import FrontMatterError, split_front_matter
-from pipeline.cleaning.formats.html import HtmlError, looks_like_html, parse_html
+from pipeline.cleaning.formats.html import COMMENTS_CHARS, HtmlError, looks_like_html, parse_html
 from pipeline.cleaning.formats.markdown import MarkdownText, MarkdownTooDeep, render_markdown
 from pipeline.cleaning.formats.metadata import build_metadata
 
@@ -132,7 +132,15 @@ def parse_text(text: str) -> tuple[str, str | None, Metadata, MarkdownText | Non
     if looks_like_html(text):
         html_doc = parse_html(text)
         markdown, repairs = repair_escapes(html_doc.markdown, entities=False)
-        return "html", "html_meta", build_metadata(html_doc.fields), render_markdown(markdown), repairs
+        rendered = render_markdown(markdown)
+        metadata = build_metadata(html_doc.fields)
+        if html_doc.comments:
+            # The page's user comments end the body; curation drops them unless told to keep them.
+            comments = render_markdown(repair_escapes(html_doc.comments, entities=False)[0]).text.strip()
+            body = rendered.text.rstrip()
+            if comments and body.endswith(comments) and body[: -len(comments)].strip():
+                metadata.extra[COMMENTS_CHARS] = str(len(comments))
+        return "html", "html_meta", metadata, rendered, repairs
     split = split_front_matter(text)
     metadata = build_metadata(split.fields)
     is_markdown = split.kind in ("toml", "yaml") or looks_like_markdown(split.body)

@@ -6,6 +6,15 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from pipeline.cleaning.formats.html_blocks import (
+    TRAF_MAIN,
+    Block,
+    block_features,
+    correct_markdown,
+    load_block_model,
+    page_blocks,
+)
+
 HTML_START = re.compile(
     r"^\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html\b)", re.IGNORECASE | re.DOTALL
 )
@@ -29,6 +38,12 @@ MAX_HTML_DEPTH = 256
 REACHES_MAX_DEPTH = "boolean(" + "/*" * MAX_HTML_DEPTH + ")"
 
 
+# The key of ParsedDocument.metadata.extra that carries, from parsing to curation, how many characters at
+# the end of an HTML page's body are its user comments (curate.py drops them unless keep_comments; the key
+# never reaches a curated document).
+COMMENTS_CHARS = "webcurate_html_comments_chars"
+
+
 class HtmlError(ValueError):
     """A page that cannot be read whole; the message is the reason recorded for the skipped file."""
 
@@ -48,10 +63,23 @@ EXTRACT_OPTIONS: dict[str, Any] = {
 
 @dataclass
 class HtmlDocument:
-    """The main content of a page as Markdown and its metadata fields."""
+    """The main content of a page as Markdown and its metadata fields; `comments` is the trailing part of
+    `markdown` that is the page's user comments (as trafilatura found them), "" when there are none."""
 
     markdown: str
     fields: dict[str, Any] = field(default_factory=dict)
+    comments: str = ""
+
+
+@dataclass
+class HtmlPage:
+    """What trafilatura makes of a page before any correction: its blocks (html_blocks.py), its main text
+    and comments as Markdown, and its metadata fields."""
+
+    blocks: list[Block]
+    main: str
+    comments: str
+    fields: dict[str, Any]
 
 
 def looks_like_html(text: str) -> bool:
@@ -60,24 +88,26 @@ def looks_like_html(text: str) -> bool:
     return bool(HTML_START.match(head)) or len(HTML_TAGS.findall(head)) >= MIN_STRUCTURE_TAGS
 
 
-def parse_html(text: str) -> HtmlDocument:
-    """Extract the main content and metadata of an HTML page; an empty extraction gives empty Markdown.
+def read_page(text: str) -> HtmlPage | None:
+    """Segment a page into blocks and extract its main text, comments and metadata with trafilatura; None
+    for a page that does not parse.
 
     Raises HtmlError for a page nested so deep that the parser cannot read all of it.
     """
     # Imported here (~0.07 s): the Dagster process imports this module but never parses a page; the
     # engine's fork server imports trafilatura for its workers (pipeline/datasets/warm.py).
-    import trafilatura
+    from trafilatura import bare_extraction
     from trafilatura.metadata import extract_metadata
     from trafilatura.utils import load_html
+    from trafilatura.xml import xmltotxt
 
     tree = load_html(TIMESTAMP_LINK.sub("", text) if "yt-timestamp" in text else text)
     if tree is None:
-        return HtmlDocument(markdown="")
+        return None
     if tree.xpath(REACHES_MAX_DEPTH):
         raise HtmlError(f"HTML nested {MAX_HTML_DEPTH} levels deep: the parser drops whatever lies deeper")
-    # Metadata first: content extraction prunes the tree. `extensive=False` keeps trafilatura from
-    # guessing a publication date from any year on the page (a copyright footer, say).
+    # Metadata and blocks first: content extraction prunes the tree. `extensive=False` keeps trafilatura
+    # from guessing a publication date from any year on the page (a copyright footer, say).
     meta = extract_metadata(tree, extensive=False)
     fields: dict[str, Any] = {
         "title": meta.title,
@@ -91,5 +121,40 @@ def parse_html(text: str) -> HtmlDocument:
     }
     if meta.image:
         fields["image"] = meta.image
-    markdown = trafilatura.extract(tree, **EXTRACT_OPTIONS) or ""
-    return HtmlDocument(markdown=markdown, fields={k: v for k, v in fields.items() if v})
+    blocks = page_blocks(tree)
+    # trafilatura.extract(tree, **EXTRACT_OPTIONS) is this, with the comments kept apart.
+    doc = bare_extraction(tree, **{k: v for k, v in EXTRACT_OPTIONS.items() if k != "output_format"})
+    main = comments = ""
+    if doc is not None and not isinstance(doc, dict) and doc.body is not None:
+        main = xmltotxt(doc.body, True)
+        if doc.commentsbody is not None:
+            comments = xmltotxt(doc.commentsbody, True).strip()
+    return HtmlPage(blocks, main, comments, {k: v for k, v in fields.items() if v})
+
+
+def parse_html(text: str) -> HtmlDocument:
+    """Extract the main content and metadata of an HTML page, trafilatura's text corrected by the block
+    model (html_blocks.py); an empty extraction gives empty Markdown.
+
+    Raises HtmlError for a page nested so deep that the parser cannot read all of it.
+    """
+    from trafilatura.utils import normalize_unicode
+
+    page = read_page(text)
+    if page is None:
+        return HtmlDocument(markdown="")
+    main = correct_page(page)
+    comments = normalize_unicode(page.comments) if page.comments else ""
+    markdown = normalize_unicode(f"{main}\n{page.comments}".strip() if page.comments else main)
+    if comments and not markdown.endswith(comments):
+        comments = ""
+    return HtmlDocument(markdown=markdown, fields=page.fields, comments=comments)
+
+
+def correct_page(page: HtmlPage) -> str:
+    """trafilatura's main text corrected by the block model."""
+    if not page.blocks:
+        return page.main
+    features = block_features(page.blocks, page.main, page.comments, page.fields.get("title"))
+    scores = load_block_model().predict(features)
+    return correct_markdown(page.main, page.blocks, scores, features[:, TRAF_MAIN].astype(float))
