@@ -170,7 +170,7 @@ class Inputs:
 
 def prepare(seeds: Path, work: Path) -> Inputs:
     """List the corpus as the ingest stage does; the curate inputs are built from the parse outputs."""
-    stages.ingest(seeds, work / "raw.parquet", max_bytes=DEFAULT_MAX_BYTES, batch_size=BATCH_SIZE)
+    stages.ingest.ingest(seeds, work / "raw.parquet", max_bytes=DEFAULT_MAX_BYTES, batch_size=BATCH_SIZE)
     raw = list(read_batches(work / "raw.parquet", batch_size=BATCH_SIZE))
 
     def curate_inputs(parsed: list[pa.Table]) -> list[pa.RecordBatch]:
@@ -185,7 +185,7 @@ def prepare(seeds: Path, work: Path) -> Inputs:
             path, work / "repeated.parquet", min_docs=DEFAULT_MIN_DOCS, min_share=DEFAULT_MIN_SHARE
         )
         selected = pq.read_table(work / "repeated.parquet", columns=["line_hash"]).column(0).combine_chunks()
-        return [stages._with_repeated(b, selected) for b in read_batches(path, batch_size=BATCH_SIZE)]
+        return [stages.curate.with_repeated(b, selected) for b in read_batches(path, batch_size=BATCH_SIZE)]
 
     return Inputs(partial_parse(seeds), raw, functools.partial(curate_step, CurateConfig()), curate_inputs)
 

@@ -132,15 +132,15 @@ def child_engine(seeds: Path, work: Path) -> dict[str, Any]:
     steps: dict[str, float] = {}
     started = time.perf_counter()
     engine.warm_up()
-    stages.ingest(seeds, work / "raw.parquet", max_bytes=DEFAULT_MAX_BYTES)
+    stages.ingest.ingest(seeds, work / "raw.parquet", max_bytes=DEFAULT_MAX_BYTES)
     steps["ingest"] = time.perf_counter() - started
     source = SeedsConfig(str(seeds.resolve()), DEFAULT_MAX_BYTES)
-    steps["parse"] = stages.parse(work / "raw.parquet", work / "parsed.parquet", engine, source).seconds
+    steps["parse"] = stages.parse.parse(work / "raw.parquet", work / "parsed.parquet", engine, source).seconds
     mark = time.perf_counter()
     stages.find_repeated(work / "parsed.parquet", work / "repeated.parquet", min_docs=10, min_share=0.01)
     steps["repeated"] = time.perf_counter() - mark
     outs = stages.CurateOutputs(*(work / f"{name}.parquet" for name in ("curated", "sections", "languages")))
-    steps["curate"] = stages.curate(
+    steps["curate"] = stages.curate.curate(
         work / "parsed.parquet", work / "repeated.parquet", outs, engine, CurateConfig()
     ).seconds
     return {

@@ -364,7 +364,7 @@ def _near(
     width = nodes.signatures.shape[1]
     stats.bands, stats.rows = lsh_params(threshold, width)
     # Pairs are found in source order, not keep order, so that they depend on the documents alone and
-    # not on which ones the previous version kept (see candidate_pairs and stages._equivalent).
+    # not on which ones the previous version kept (see candidate_pairs and stages.dedup._equivalent).
     candidates = candidates[np.argsort(nodes.source_rank[candidates])]
     signatures = nodes.signatures
     nodes.signatures = _NO_SIGNATURES  # freed once the candidates' rows are copied out

@@ -3,12 +3,12 @@
 import dagster as dg
 
 from pipeline.datasets.watch import WatchState, decide, fingerprint, listing
-from pipeline.defs.assets import ASSETS
+from pipeline.defs.assets import ASSET_KEYS
 from pipeline.defs.resources import WebcurateSettings
 
 curate_job = dg.define_asset_job(
     "curate_job",
-    selection=dg.AssetSelection.assets(*ASSETS),
+    selection=dg.AssetSelection.assets(*ASSET_KEYS),
     description="Materialize the whole graph: ingest, clean, segment, tag and publish a dataset version.",
 )
 

@@ -12,7 +12,7 @@ from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOI
 from pipeline.cleaning.boilerplate.repeated import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 from pipeline.datasets.dedup import DEFAULT_THRESHOLD
-from pipeline.datasets.stages import DEFAULT_BATCH_SIZE
+from pipeline.datasets.stages import DEFAULT_BATCH_SIZE, StageStore
 from pipeline.engine import EngineSpec
 from pipeline.engine.local import DEFAULT_TIMEOUT_S
 from pipeline.preflight import ENVIRONMENT, parse_setting
@@ -81,10 +81,10 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
         """The engine the per-document steps run on (ValueError for an unknown engine name)."""
         return EngineSpec(self.engine, self.workers or None, self.doc_timeout_s, self.ray_address)
 
-    def stage_path(self, name: str, instance: dg.DagsterInstance) -> Path:
-        """The stage file of an asset: `<work_dir>/<name>.parquet`, by default in the instance's storage."""
+    def stage_store(self, instance: dg.DagsterInstance) -> StageStore:
+        """Where the stage files live: the work folder, by default `webcurate/` in the instance's storage."""
         base = Path(self.work_dir) if self.work_dir else Path(instance.storage_directory()) / "webcurate"
-        return base / f"{name}.parquet"
+        return StageStore.from_uri(base)
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> WebcurateSettings:

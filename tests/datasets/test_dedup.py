@@ -318,7 +318,7 @@ def test_candidate_pairs_of_too_few_rows() -> None:
 
 
 def test_decisions_are_the_same_from_no_previous_documents_all_of_them_or_the_ones_they_keep() -> None:
-    # Why: the duplicates stage reuses its decisions after a release made from them (stages._equivalent)
+    # Why: the duplicates stage reuses its decisions after a release made from them (stages.dedup._equivalent)
     # on this ground; a chain, a star of near copies, exact copies and unrelated documents.
     texts = {f"star/{i}.txt": near_copy(BASE, 10 * i) for i in range(6)}
     texts |= {"copy/a.txt": BASE.upper(), "copy/b.txt": BASE.lower(), "solo/x.txt": prose(31, 150)}

@@ -64,13 +64,13 @@ def test_listeners_hear_a_real_stage_while_listening_only(tmp_path: Path) -> Non
     """The inventory of the seeds folder: an unknown total up front, five files at the end."""
     recorder = Recorder()
     with listening(recorder):
-        stages.ingest(SEEDS, tmp_path / "raw.parquet", max_bytes=1 << 20)
+        stages.ingest.ingest(SEEDS, tmp_path / "raw.parquet", max_bytes=1 << 20)
     assert recorder.calls == [
         ("started", "ingest", "None", "files"),
         ("advanced", "ingest", "5", "0"),
         ("finished", "ingest", "5"),
     ]
-    stages.ingest(SEEDS, tmp_path / "raw.parquet", max_bytes=1 << 20)
+    stages.ingest.ingest(SEEDS, tmp_path / "raw.parquet", max_bytes=1 << 20)
     assert len(recorder.calls) == 3
 
 
@@ -81,7 +81,7 @@ def test_bars_render_one_line_per_stage_with_count_rate_and_time(tmp_path: Path)
     bars = ProgressBars(console)
     bars.start()
     with listening(bars):
-        stages.ingest(SEEDS, tmp_path / "raw.parquet", max_bytes=1 << 20)
+        stages.ingest.ingest(SEEDS, tmp_path / "raw.parquet", max_bytes=1 << 20)
         parse = Progress("parse", 4_000)
         parse.advance(1_000, reused=600)
         bars.display.refresh()

@@ -55,16 +55,16 @@ class Pipeline:
     def run(self, config: CurateConfig | None = None, min_docs: int = 10) -> Run:
         """One pass of every stage."""
         w = self.work
-        stages.ingest(self.seeds, w / "raw.parquet", max_bytes=1 << 20)
+        stages.ingest.ingest(self.seeds, w / "raw.parquet", max_bytes=1 << 20)
         source = SeedsConfig(str(self.seeds), 1 << 20)
-        parse = stages.parse(
+        parse = stages.parse.parse(
             w / "raw.parquet", w / "parsed.parquet", ENGINE, source, batch_size=2, part_rows=self.part_rows
         )
         repeated = stages.find_repeated(
             w / "parsed.parquet", w / "repeated.parquet", min_docs=min_docs, min_share=0.0
         )
         config = config or CurateConfig()
-        curate = stages.curate(
+        curate = stages.curate.curate(
             w / "parsed.parquet", w / "repeated.parquet", self.outs, ENGINE, config, batch_size=2
         )
         return Run(parse, repeated, curate)
@@ -204,8 +204,8 @@ def test_whole_corpus_stages_are_not_redone_for_unchanged_input(
         raise AssertionError("recomputed although nothing changed")
 
     with monkeypatch.context() as patched:
-        patched.setattr(stages, "count_hashes", fail)
-        patched.setattr(stages, "find_duplicates", fail)
+        patched.setattr(stages.repeated, "count_hashes", fail)
+        patched.setattr(stages.dedup, "find_duplicates", fail)
         again = pipeline.run()
         assert again.repeated == first.repeated
         same = stages.find_dups(pipeline.outs.documents, dups, threshold=0.8, release_root=tmp_path / "out")
@@ -302,11 +302,12 @@ def test_a_line_that_becomes_repeated_recomputes_exactly_the_documents_holding_i
 
 def test_a_file_changed_between_scan_and_parse_is_skipped_with_its_reason(tmp_path: Path) -> None:
     pipeline = Pipeline(tmp_path)
-    stages.ingest(pipeline.seeds, pipeline.work / "raw.parquet", max_bytes=1 << 20)
+    stages.ingest.ingest(pipeline.seeds, pipeline.work / "raw.parquet", max_bytes=1 << 20)
     victim = sorted(pipeline.seeds.iterdir())[2]
     victim.write_text("Rewritten after the scan.", encoding="utf-8")
     source = SeedsConfig(str(pipeline.seeds), 1 << 20)
-    stats = stages.parse(pipeline.work / "raw.parquet", pipeline.work / "parsed.parquet", ENGINE, source)
+    work = pipeline.work
+    stats = stages.parse.parse(work / "raw.parquet", work / "parsed.parquet", ENGINE, source)
     assert stats.skipped == [
         {
             "source_path": victim.name,

@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 
 from pipeline.defs import assets
+from pipeline.defs.io import resources_for
 from pipeline.defs.resources import WebcurateSettings
 from tests.conftest import REPO, SEEDS
 
@@ -21,9 +22,13 @@ EMAIL, PHONE, IP = "jane.doe@example.org", "+49 30 1234567", "192.168.17.42"
 
 
 def run(
-    tmp: Path, seeds: Path, schemas: Path = REPO / "schemas", **settings: Any
+    tmp: Path,
+    seeds: Path,
+    schemas: Path = REPO / "schemas",
+    selection: dg.AssetSelection | None = None,
+    **settings: Any,
 ) -> dg.ExecuteInProcessResult:
-    """Materialize the whole graph over `seeds` into `tmp`."""
+    """Materialize the whole graph (or `selection`) over `seeds` into `tmp`."""
     options = {
         "seeds_dir": str(seeds),
         "output_dir": str(tmp / "output"),
@@ -31,8 +36,13 @@ def run(
         "schemas_dir": str(schemas),
         **settings,
     }
-    resources = {"settings": WebcurateSettings(**options)}
-    return dg.materialize(assets.ASSETS, resources=resources, raise_on_error=False)
+    resources = resources_for(WebcurateSettings(**options))
+    return dg.materialize(assets.ASSETS, resources=resources, raise_on_error=False, selection=selection)
+
+
+def check_alone(name: str) -> dg.AssetSelection:
+    """One check of the release, run on its own (no asset materialized)."""
+    return dg.AssetSelection.checks(dg.AssetCheckKey(dg.AssetKey("curated_dataset"), name))
 
 
 def seeds_with_copies(tmp: Path) -> Path:
@@ -175,11 +185,19 @@ def test_schema_evolution_blocks_a_breaking_change_without_a_new_major(tmp_path:
 
     for edit, change in ((remove, "documents.translated_text: column_removed"), (retype, "column_retyped")):
         edit_documents_schema(schemas_copy(tmp_path / edit.__name__), edit)
-        blocked = run(tmp_path, seeds, tmp_path / edit.__name__ / "schemas")
-        assert not blocked.success
-        evaluation = checks(blocked)["schema_evolution"]
+        edited = tmp_path / edit.__name__ / "schemas"
+        # The check run on its own (as from the UI after editing schemas/) says the release would break.
+        alone = run(tmp_path, seeds, edited, check_alone("schema_evolution"))
+        assert not alone.get_asset_materialization_events()  # a check alone materializes nothing
+        evaluation = checks(alone)["schema_evolution"]
         assert not evaluation.passed and evaluation.severity == dg.AssetCheckSeverity.ERROR
         assert change in str(evaluation.metadata["details"].value)
+        # The release refuses it as well: the run fails with the change named, nothing is published.
+        blocked = run(tmp_path, seeds, edited)
+        assert not blocked.success
+        failure = next(e for e in blocked.all_events if e.event_type == dg.DagsterEventType.STEP_FAILURE)
+        assert failure.step_key == "curated_dataset" and change in str(failure.event_specific_data)
+        assert "schema_evolution" not in checks(blocked)  # not run after a release that failed
         assert (tmp_path / "output" / "curated" / "LATEST").read_text().strip() == "v0001"
 
     def major(data: dict[str, Any]) -> None:

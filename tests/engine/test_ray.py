@@ -41,12 +41,12 @@ def test_the_stages_on_ray_write_the_local_engines_tables(local_cluster: None, t
     for kind in ("local", "ray"):
         work = tmp_path / kind
         engine = EngineSpec(kind, workers=2)
-        stages.ingest(SEEDS, work / "raw.parquet", max_bytes=1 << 20)
+        stages.ingest.ingest(SEEDS, work / "raw.parquet", max_bytes=1 << 20)
         source = SeedsConfig(str(SEEDS), 1 << 20)
-        stages.parse(work / "raw.parquet", work / "parsed.parquet", engine, source, batch_size=2)
+        stages.parse.parse(work / "raw.parquet", work / "parsed.parquet", engine, source, batch_size=2)
         stages.find_repeated(work / "parsed.parquet", work / "repeated.parquet", min_docs=10, min_share=0.01)
         outs = stages.CurateOutputs(*(work / f"{n}.parquet" for n in ("clean", "sections", "languages")))
-        stats = stages.curate(
+        stats = stages.curate.curate(
             work / "parsed.parquet", work / "repeated.parquet", outs, engine, CurateConfig()
         )
         assert stats.cache.computed == 5

@@ -546,6 +546,7 @@ def materialize(seeds: Path, tmp: Path, settings: dict[str, Any]) -> dict[str, A
     import dagster as dg
 
     from pipeline.defs import assets
+    from pipeline.defs.io import resources_for
     from pipeline.defs.resources import WebcurateSettings
 
     resource = WebcurateSettings(
@@ -555,7 +556,7 @@ def materialize(seeds: Path, tmp: Path, settings: dict[str, Any]) -> dict[str, A
         work_dir=str(tmp / "work"),
         **settings,
     )
-    result = dg.materialize(assets.ASSETS, resources={"settings": resource}, raise_on_error=False)
+    result = dg.materialize(assets.ASSETS, resources=resources_for(resource), raise_on_error=False)
     failures = [
         f"{event.step_key}: {event.step_failure_data.error.message}"  # type: ignore[union-attr]
         for event in result.all_events

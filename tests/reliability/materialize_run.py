@@ -33,6 +33,7 @@ def materialize(seeds: Path, output: Path, work: Path, *, workers: int, batch_si
     import dagster as dg
 
     from pipeline.defs import assets
+    from pipeline.defs.io import resources_for
     from pipeline.defs.resources import WebcurateSettings
 
     settings = WebcurateSettings(
@@ -43,7 +44,7 @@ def materialize(seeds: Path, output: Path, work: Path, *, workers: int, batch_si
         workers=workers,
         batch_size=batch_size,
     )
-    result = dg.materialize(assets.ASSETS, resources={"settings": settings}, raise_on_error=False)
+    result = dg.materialize(assets.ASSETS, resources=resources_for(settings), raise_on_error=False)
     found: dict[str, Any] = {"success": result.success}
     if result.success:
         (event,) = result.asset_materializations_for_node("curated_dataset")
