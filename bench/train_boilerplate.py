@@ -31,10 +31,11 @@ from pipeline.cleaning.boilerplate.features import FEATURE_NAMES, LineBatch, lin
 from pipeline.cleaning.boilerplate.model import MODEL_FILE, model_from_json
 from pipeline.cleaning.boilerplate.remove import document_evidence, rule_code
 
-TREES = 150
+TREES = 60
 DEPTH = 5
 LEARNING_RATE = 0.1
 MIN_SAMPLES_LEAF = 20
+CLEANED_WEIGHT = 0.3  # weight of a cleaned page's lines against the raw pages' lines
 
 
 def cleaned(page: Page) -> Page:
@@ -48,12 +49,13 @@ def cleaned(page: Page) -> Page:
     return Page(page.id + "#clean", page.set, page.split, page.language, lines, [1] * len(lines))
 
 
-def training_matrix(pages: list[Page]) -> tuple[np.ndarray, np.ndarray]:
-    """Features and labels of the lines the model decides on every page (certain rule lines left out),
-    and on each page's cleaned form."""
+def training_matrix(pages: list[Page]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Features, labels and weights of the lines the model decides on every page (certain rule lines
+    left out), and on each page's cleaned form (weighted CLEANED_WEIGHT)."""
     docs: list[list[str]] = []
     codes: list[int] = []
     labels: list[int] = []
+    weights: list[float] = []
     for page in [*pages, *(cleaned(p) for p in pages if any(p.labels))]:
         # The language hint as at run time (clean_document's stop-word vote), not the data's label.
         found = document_evidence(page.text, language=guess_language(page.text))
@@ -61,7 +63,9 @@ def training_matrix(pages: list[Page]) -> tuple[np.ndarray, np.ndarray]:
         docs.append([found.lines[i] for i in found.open_lines])
         codes += [rule_code(found.labels[i]) for i in found.open_lines]
         labels += [page.labels[i] for i in found.open_lines]
-    return line_features(LineBatch.of(docs), np.array(codes, dtype=np.int8)), np.array(labels)
+        weights += [CLEANED_WEIGHT if page.id.endswith("#clean") else 1.0] * len(found.open_lines)
+    x = line_features(LineBatch.of(docs), np.array(codes, dtype=np.int8))
+    return x, np.array(labels), np.array(weights)
 
 
 def complete_tree(tree: object, depth: int) -> dict[str, list[float] | list[int]]:
@@ -95,7 +99,7 @@ def complete_tree(tree: object, depth: int) -> dict[str, list[float] | list[int]
     return {"feature": feature, "threshold": threshold, "leaf": leaf}
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> dict[str, object]:
+def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict[str, object]:
     """Fit the boosted trees and return the model file's content."""
     from sklearn.ensemble import GradientBoostingClassifier
 
@@ -107,8 +111,8 @@ def fit(x: np.ndarray, y: np.ndarray) -> dict[str, object]:
         subsample=1.0,
         random_state=0,
     )
-    booster.fit(x, y)
-    prior = float(np.mean(y))
+    booster.fit(x, y, sample_weight=weights)
+    prior = float(np.average(y, weights=weights))
     trees = []
     for estimator in booster.estimators_[:, 0]:
         tree = complete_tree(estimator.tree_, DEPTH)
@@ -149,9 +153,9 @@ def main(argv: list[str] | None = None) -> int:
     require_dev_data()
     started = time.perf_counter()
     pages = training_pages(load_pages())
-    x, y = training_matrix(pages)
+    x, y, weights = training_matrix(pages)
     print(f"training lines: {len(y)} from {len(pages)} pages, content share {y.mean():.3f}", file=sys.stderr)
-    data = model_bytes(fit(x, y))
+    data = model_bytes(fit(x, y, weights))
     args.out.write_bytes(data)
     print(f"wrote {args.out} ({len(data)} bytes) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0

@@ -9,7 +9,8 @@ never loses a document. Each result is cached under a key of everything it depen
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -17,13 +18,13 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.cleaning.boilerplate import BoilerplateSettings
+from pipeline.cleaning.boilerplate import BoilerplateSettings, CleanResult
 from pipeline.cleaning.boilerplate.custom import load_rules_file
 from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOILERPLATE_THRESHOLD
 from pipeline.cleaning.boilerplate.model import MODEL_FILE
 from pipeline.cleaning.boilerplate.repeated import line_hashes
 from pipeline.cleaning.boilerplate.rules import RuleSet
-from pipeline.cleaning.curate import clean_document, redact_document, tag_languages
+from pipeline.cleaning.curate import clean_document, clean_texts, redact_document, tag_languages
 from pipeline.cleaning.dedup import fingerprint
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import parse_document
@@ -157,15 +158,22 @@ def _rules(path: str | None) -> RuleSet | None:
     return load_rules_file(path) if path else None
 
 
-def curate_step(config: CurateConfig, row: Row) -> Row:
-    """A parsed row as a curated row: boilerplate removed, sectioned, every section's language tagged."""
+def curate_step(config: CurateConfig, row: Row, boilerplate: CleanResult | None = None) -> Row:
+    """A parsed row as a curated row: boilerplate removed, sectioned, every section's language tagged.
+
+    `boilerplate` is the row's boilerplate result when CurateStep.prepare computed it with its task's rows.
+    """
     if row["skip_reason"] is not None:
         return skipped_as(row, row["skip_reason"])
     doc = parsed_from_row(row)
     repeated = frozenset(row.get("repeated_hashes") or ())
     cleaned, redactions = redact_document(
         clean_document(
-            doc, rules=_rules(config.rules_file), repeated_hashes=repeated, settings=config.boilerplate()
+            doc,
+            rules=_rules(config.rules_file),
+            repeated_hashes=repeated,
+            settings=config.boilerplate(),
+            cleaned=boilerplate,
         )
     )
     text = cleaned.doc.text
@@ -212,6 +220,35 @@ def curate_step(config: CurateConfig, row: Row) -> Row:
         "dedup_key": found.exact_key,
         "minhash": found.signature,
     }
+
+
+@dataclass(frozen=True)
+class CurateStep:
+    """curate_step for one configuration, as the engines call it: `prepare` removes the boilerplate of a
+    task's rows in one batch (the line model scores all their lines together, its kernels compiled once),
+    then each row is curated alone, with its own failure and time limit."""
+
+    config: CurateConfig
+    _prepared: dict[str, tuple[str, CleanResult]] = field(default_factory=dict, compare=False, repr=False)
+
+    def prepare(self, rows: Sequence[Row]) -> None:
+        """Compute the boilerplate results of the rows that will be curated."""
+        self._prepared.clear()
+        # HTML pages were judged block by block when parsed; only the rules act on their lines.
+        todo = [row for row in rows if row["skip_reason"] is None and row["format"] != "html"]
+        results = clean_texts(
+            [row["text"] for row in todo],
+            rules=_rules(self.config.rules_file),
+            repeated_hashes=[frozenset(row.get("repeated_hashes") or ()) for row in todo],
+            settings=self.config.boilerplate(),
+        )
+        for row, result in zip(todo, results, strict=True):
+            self._prepared[row["doc_id"]] = (row["text"], result)
+
+    def __call__(self, row: Row) -> Row:
+        """The curated row, from the prepared boilerplate result when there is one for this text."""
+        text, result = self._prepared.pop(row["doc_id"], (None, None))
+        return curate_step(self.config, row, result if text == row["text"] else None)
 
 
 def curate_keys(batch: pa.RecordBatch, config_digest: str) -> list[str]:

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 Row = dict[str, Any]
 DocumentFunction = Callable[[Row], Row]
+PREPARING = -1.0  # what a worker's state says while it prepares a task's rows (no document is to blame)
 # Builds the output row of a document that failed (raised or timed out) from its input row and the reason.
 FailureRow = Callable[[Row, str], Row]
 
@@ -68,21 +69,35 @@ def unpack(data: bytes) -> pa.RecordBatch:
     return pa.ipc.open_stream(pa.py_buffer(data)).read_next_batch()
 
 
+def prepare_rows(fn: DocumentFunction, rows: list[Row]) -> None:
+    """Let a document function that can (it has `prepare`) work on a task's rows together first; if that
+    fails, each row is still run alone and fails alone."""
+    prepare = getattr(fn, "prepare", None)
+    if prepare is not None:
+        with contextlib.suppress(Exception):
+            prepare(rows)
+
+
 def _worker(fn: DocumentFunction, schema: pa.Schema, conn: Connection, state: Any) -> None:
-    """Worker loop: receive (batch id, indices, packed rows), run `fn` on each row, report back.
+    """Worker loop: receive (batch id, indices, packed rows, prepare?), run `fn` on each row, report back.
 
     Messages back: ("rows", batch id, indices, packed batch) with finished rows, ("failed", batch id,
-    index, reason) for a row that raised. `state` holds [index being worked on, its start time].
+    index, reason) for a row that raised. `state` holds [index being worked on (PREPARING while the
+    rows are prepared together), its start time].
     """
     while True:
         task = conn.recv()
         if task is None:
             return
-        batch_id, indices, packed = task
+        batch_id, indices, packed, prepare = task
         done: list[int] = []
         results: list[Row] = []
+        rows = unpack(packed).to_pylist()
+        if prepare:
+            state[0], state[1] = PREPARING, time.monotonic()
+            prepare_rows(fn, rows)
         last_flush = time.monotonic()
-        for index, row in zip(indices, unpack(packed).to_pylist(), strict=True):
+        for index, row in zip(indices, rows, strict=True):
             state[0], state[1] = index, time.monotonic()
             try:
                 results.append(fn(row))
@@ -194,8 +209,10 @@ class LocalEngine:
         self.slots[self.slots.index(slot)] = fresh
         return fresh
 
-    def _assign(self, slot: _Slot, batch_id: int, batch: _Batch, indices: list[int]) -> None:
-        """Give a worker these rows of a batch."""
+    def _assign(
+        self, slot: _Slot, batch_id: int, batch: _Batch, indices: list[int], prepare: bool = True
+    ) -> None:
+        """Give a worker these rows of a batch (to prepare together first, unless that overran before)."""
         slot.batch_id, slot.pending = batch_id, set(indices)
         # A fresh worker's start-up (fork, unpickling the function, imports) is no document's fault: its
         # first document's clock starts when the worker stamps it, or after STARTUP_S at the latest.
@@ -205,7 +222,7 @@ class LocalEngine:
             rows = batch.rows.slice(first, count)  # zero-copy: a take of 128 parsed rows cost ~6 ms
         else:  # what a timed-out worker left, around the document it hung on
             rows = batch.rows.take(pa.array(indices, type=pa.int64()))
-        slot.conn.send((batch_id, indices, pack(rows)))
+        slot.conn.send((batch_id, indices, pack(rows), prepare))
 
     def map(self, batches: Iterable[pa.RecordBatch], schema: pa.Schema) -> Iterator[pa.RecordBatch]:
         """The output batches, in input order, one per input batch, with `schema`."""
@@ -291,9 +308,15 @@ class LocalEngine:
 
     def _time_out(self, slot: _Slot, in_flight: dict[int, _Batch]) -> None:
         """Record the overrunning document as failed, replace the worker, and give the rest of its rows
-        (those it finished but had not sent yet included) to the fresh one."""
+        (those it finished but had not sent yet included) to the fresh one. A worker that overran while
+        preparing its rows together blames no document: the fresh one runs them one at a time."""
         assert slot.batch_id is not None
         batch_id, index = slot.batch_id, slot.current
+        if index == PREPARING:
+            rest = sorted(slot.pending)
+            fresh = self._replace(slot)
+            self._assign(fresh, batch_id, in_flight[batch_id], rest, prepare=False)
+            return
         batch = in_flight[batch_id]
         row = batch.rows.slice(index, 1).to_pylist()[0]
         reason = f"timed out after {self.timeout_s:g} s"

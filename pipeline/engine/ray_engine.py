@@ -16,7 +16,14 @@ from typing import Any
 
 import pyarrow as pa
 
-from pipeline.engine.local import DEFAULT_TIMEOUT_S, DocumentFunction, FailureRow, Row, describe_error
+from pipeline.engine.local import (
+    DEFAULT_TIMEOUT_S,
+    DocumentFunction,
+    FailureRow,
+    Row,
+    describe_error,
+    prepare_rows,
+)
 
 
 class _Alarm(Exception):
@@ -33,6 +40,15 @@ def process_rows(fn: DocumentFunction, rows: list[Row], timeout_s: float) -> lis
     out: list[tuple[str, Any]] = []
     previous = signal.signal(signal.SIGALRM, _on_alarm)
     try:
+        if len(rows) > 1:
+            # The rows together first (as the local engine's workers do); past the time limit, alone.
+            signal.setitimer(signal.ITIMER_REAL, timeout_s)
+            try:
+                prepare_rows(fn, rows)
+            except _Alarm:
+                pass
+            finally:
+                signal.setitimer(signal.ITIMER_REAL, 0)
         for row in rows:
             signal.setitimer(signal.ITIMER_REAL, timeout_s)
             try:

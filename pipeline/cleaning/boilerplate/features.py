@@ -22,7 +22,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipeline.cleaning.boilerplate.comments import COMMENT_HEADER, COMMENT_MARKER
+from pipeline.cleaning.boilerplate.comments import COMMENT_HEADER, COMMENT_MARKER, MARKER_MAX_CHARS
 from pipeline.cleaning.boilerplate.rules import ALL_STOP_WORDS
 
 # What `rule_codes` holds per line: what the named rules and the corpus signal said of it.
@@ -266,7 +266,8 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray) -> np.ndarray:
     position_in_doc = np.arange(n) - batch.starts[batch.doc]
     doc_len = np.diff(batch.starts)[batch.doc]
     codes = np.asarray(rule_codes)
-    marker = has(COMMENT_MARKER)
+    marker = has(COMMENT_MARKER) * (chars <= MARKER_MAX_CHARS)
+    digits = count("[0-9]")
     upper = count(_UPPER_WORD) / safe_words
     ruled = (codes != RULE_NONE).astype(np.float64)
     columns = [
@@ -277,13 +278,13 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray) -> np.ndarray:
         terminal,
         has(r"[:;]$"),
         has(_LIST_ITEM),
-        count(r"\p{N}") / safe_chars,
+        digits / safe_chars,
         upper,
         count(",") / safe_words,
         np.minimum(count(_SEPARATORS), 20.0),
         has(_WEB),
         has(_LEGAL),
-        count(r"\p{L}") / safe_chars,
+        np.maximum(word_chars - digits, 0.0) / safe_chars,  # letters, from the word tokens
         has(_LOWER_START),
         has('["“”„«»]'),
         _window_mean(log_chars, batch, 1),
