@@ -46,15 +46,15 @@ from pipeline.datasets.files import read_batches
 from pipeline.datasets.steps import (
     PARSED_STEP_SCHEMA,
     CurateConfig,
+    CurateStep,
     SeedsConfig,
-    curate_step,
     parse_keys,
     parse_step,
     with_cache_key,
 )
 from pipeline.datasets.tables import CURATED_SCHEMA
 from pipeline.engine.cache import KEY_COLUMN
-from pipeline.engine.local import _worker, in_input_order, pack, unpack
+from pipeline.engine.local import TASK_ROWS, _worker, in_input_order, pack, unpack
 
 Row = dict[str, Any]
 BATCH_SIZE = stages.DEFAULT_BATCH_SIZE
@@ -79,6 +79,7 @@ SUB_STEPS: dict[str, list[tuple[str, str, str]]] = {
     "curate": [
         ("pipeline.datasets.steps", "parsed_from_row", "parsed_from_row"),
         ("pipeline.datasets.steps", "lines_with_hashes", "lines_with_hashes"),
+        ("pipeline.datasets.steps", "clean_texts", "clean_texts (a task's boilerplate, in one batch)"),
         ("pipeline.datasets.steps", "clean_document", "clean_document"),
         ("pipeline.cleaning.curate", "guess_language", "  guess_language"),
         ("pipeline.cleaning.curate", "remove_boilerplate", "  remove_boilerplate"),
@@ -98,7 +99,7 @@ SUB_STEPS: dict[str, list[tuple[str, str, str]]] = {
 class _Pipe:
     """The worker's end of the engine's pipe, in process: tasks to receive, messages sent back."""
 
-    def __init__(self, tasks: list[tuple[int, list[int], bytes]]) -> None:
+    def __init__(self, tasks: list[tuple[int, list[int], bytes, bool]]) -> None:
         self.tasks = deque(tasks)
         self.sent: list[tuple[Any, ...]] = []
 
@@ -113,7 +114,14 @@ class _Pipe:
 
 def run_worker(fn: Callable[[Row], Row], batches: list[pa.RecordBatch], schema: pa.Schema) -> list[pa.Table]:
     """Each batch through the engine's worker loop in this process; the output tables, in input order."""
-    pipe = _Pipe([(i, list(range(b.num_rows)), pack(b)) for i, b in enumerate(batches)])
+    # Tasks of TASK_ROWS rows, each prepared together first, as the engine gives them to its workers.
+    pipe = _Pipe(
+        [
+            (i, list(range(start, min(start + TASK_ROWS, b.num_rows))), pack(b.slice(start, TASK_ROWS)), True)
+            for i, b in enumerate(batches)
+            for start in range(0, b.num_rows, TASK_ROWS)
+        ]
+    )
     _worker(fn, schema, pipe, [0.0, 0.0])  # type: ignore[arg-type]
     pieces: dict[int, list[tuple[list[int], pa.Table]]] = defaultdict(list)
     for kind, batch_id, *payload in pipe.sent:
@@ -187,7 +195,7 @@ def prepare(seeds: Path, work: Path) -> Inputs:
         selected = pq.read_table(work / "repeated.parquet", columns=["line_hash"]).column(0).combine_chunks()
         return [stages.curate.with_repeated(b, selected) for b in read_batches(path, batch_size=BATCH_SIZE)]
 
-    return Inputs(partial_parse(seeds), raw, functools.partial(curate_step, CurateConfig()), curate_inputs)
+    return Inputs(partial_parse(seeds), raw, CurateStep(CurateConfig()), curate_inputs)
 
 
 def partial_parse(seeds: Path) -> Callable[[Row], Row]:
