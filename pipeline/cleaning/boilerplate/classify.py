@@ -716,12 +716,14 @@ def _features(view: list[int], statics: list[_Static | None]) -> _Feat:
     )
 
 
-def _classify(view: list[int], statics: list[_Static | None]) -> list[tuple[int, Label]]:
+def _classify(
+    view: list[int], statics: list[_Static | None], f: _Feat | None = None
+) -> list[tuple[int, Label]]:
     """Label the lines of one pass (`view` indexes input lines, -1 is a blank): (position in `view`,
-    label) of each line removed, in order.
+    label) of each line removed, in order. `f` is the pass's features when already assembled.
 
     Each step visits only the lines it can act on (a later pass, on the kept lines, mostly has none)."""
-    f = _features(view, statics)
+    f = f or _features(view, statics)
     m = len(f.idx)
     # 1. rules and the corpus signal (static)
     lab: list[Label | None] = list(f.label)
@@ -1091,8 +1093,10 @@ def rule_labels(
         outline[pos] = item
         if item and k > 0 and first.colon[k - 1]:
             outline[first.idx[k - 1]] = True  # the line introducing the outline ("Services:") is part of it
+    features: _Feat | None = first  # the first pass's, already assembled
     for _ in range(MAX_PASSES):
-        found = _classify(view, statics)
+        found = _classify(view, statics, features)
+        features = None
         if not found:
             break
         for pos, lab in found:
