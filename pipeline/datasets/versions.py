@@ -21,6 +21,13 @@ own content with `LATEST`'s only and numbers its version after the orphan's.
 
 `publish_stream(..., on_stage=...)` calls `on_stage(name)` at each point of STAGES; it does nothing by
 default and exists so that tests can kill the writer at every stage (tests/reliability/).
+
+On an object store (`root` a StorePath, `s3://bucket/prefix/curated`) there is no lock, link or rename;
+the same promises rest on the store's conditional writes (see objectstore.py and store_release.py):
+the version is staged in a local folder exactly as above, its number claimed with a create-only put,
+its files uploaded (parts reused from the latest version are server-side copies), its manifest put
+last with a create-only put, and `LATEST` moved with a compare-and-swap. Readers trust a version only
+once its manifest exists.
 """
 
 from __future__ import annotations
@@ -43,7 +50,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.datasets.files import pid_alive
+from pipeline.datasets.objectstore import StorePath
 from pipeline.datasets.schema import StreamValidator, TableSchema, Violation
+
+# Where releases live: a local folder, or a prefix of an object store.
+Root = Path | StorePath
 
 VERSION_NAME = re.compile(r"^v(\d{4,})$")
 STAGING_PREFIX = ".staging-"
@@ -104,7 +115,7 @@ class Release:
     """The outcome of a publish: the version now current and whether this call created it."""
 
     version: str
-    path: Path
+    path: Root
     published: bool
     content_hash: str
     rows: dict[str, int] = field(default_factory=dict)
@@ -116,16 +127,24 @@ def version_name(number: int) -> str:
     return f"v{number:04d}"
 
 
-def list_versions(root: Path) -> list[str]:
-    """Published version names under `root`, oldest first."""
+def list_versions(root: Root) -> list[str]:
+    """Published version names under `root`, oldest first (on an object store, those with a manifest)."""
+    if isinstance(root, StorePath):
+        from pipeline.datasets.store_release import list_versions as list_stored
+
+        return list_stored(root)
     if not root.is_dir():
         return []
     names = [p.name for p in root.iterdir() if p.is_dir() and VERSION_NAME.match(p.name)]
     return sorted(names, key=lambda name: int(name[1:]))
 
 
-def read_latest(root: Path) -> str | None:
+def read_latest(root: Root) -> str | None:
     """The version `LATEST` names, or None before the first release."""
+    if isinstance(root, StorePath):
+        from pipeline.datasets.store_release import read_latest as read_stored
+
+        return read_stored(root)
     try:
         name = (root / LATEST).read_text(encoding="utf-8").strip()
     except FileNotFoundError:
@@ -133,7 +152,7 @@ def read_latest(root: Path) -> str | None:
     return name if VERSION_NAME.match(name) and (root / name).is_dir() else None
 
 
-def read_manifest(root: Path, version: str) -> dict[str, Any]:
+def read_manifest(root: Root, version: str) -> dict[str, Any]:
     """The manifest of a published version."""
     return dict(json.loads((root / version / MANIFEST).read_text(encoding="utf-8")))
 
@@ -326,6 +345,15 @@ class PartWriter:
         self._part_start = len(self.paths)
         return path
 
+    def reserve(self, rows: int) -> Path:
+        """Add a file of an earlier version as the next file without making it here (the object store
+        copies it on upload); its path in the staging folder."""
+        self._close_part()
+        path = self._next_path()
+        self.rows += rows
+        self._part_start = len(self.paths)
+        return path
+
     def close(self) -> list[Path]:
         """Finish the last part (an empty table still gets one part, so its schema is on disk)."""
         if not self.paths:
@@ -375,7 +403,7 @@ class ReleasePart:
 
 
 def publish(
-    root: Path,
+    root: Root,
     tables: Mapping[str, pa.Table],
     schemas: Mapping[str, TableSchema],
     manifest: Mapping[str, Any],
@@ -388,7 +416,7 @@ def publish(
 
 
 def publish_stream(
-    root: Path,
+    root: Root,
     chunks: Iterable[Mapping[str, pa.Table]],
     schemas: Mapping[str, TableSchema],
     manifest: Callable[[], Mapping[str, Any]],
@@ -403,7 +431,7 @@ def publish_stream(
 
 
 def publish_parts(
-    root: Path,
+    root: Root,
     parts: Iterable[ReleasePart],
     schemas: Mapping[str, TableSchema],
     manifest: Callable[[], Mapping[str, Any]],
@@ -421,7 +449,12 @@ def publish_parts(
     and nothing published, when any table breaks its schema. `on_stage` is called with each name of
     STAGES as the publish reaches it (a seam for fault-injection tests). `attach` writes other files
     (the review page) into the staged version before its manifest, which lists them as `extra_files`.
+    On an object store the version is committed with conditional writes (store_release.py).
     """
+    if isinstance(root, StorePath):
+        from pipeline.datasets.store_release import publish_stored
+
+        return publish_stored(root, parts, schemas, manifest, render_card, on_stage=on_stage, attach=attach)
     root.mkdir(parents=True, exist_ok=True)
     with writer_lock(root):
         on_stage("locked")
@@ -443,16 +476,21 @@ def publish_parts(
     return release
 
 
-def _reusable_parts(folder: Path, manifest: Mapping[str, Any], tables: Iterable[str]) -> dict[str, Any]:
+def _reusable_parts(folder: Root, manifest: Mapping[str, Any], tables: Iterable[str]) -> dict[str, Any]:
     """The parts of a version (its manifest's records) by key, those with every table and file there."""
     files = manifest.get("files", {})
+    if isinstance(folder, StorePath):  # one listing, not a request per file
+        stored = {info.path[len(folder.fs_path) + 1 :] for info in folder.listing(recursive=True)}
+        present: Callable[[str], bool] = stored.__contains__
+    else:
+        present = lambda path: (folder / path).is_file()  # noqa: E731
     found = {}
     for record in manifest.get("parts", []):
         paths = [path for listed in record["files"].values() for path in listed]
         if (
             record["key"] is not None
             and set(record["digests"]) == set(tables)
-            and all(path in files and (folder / path).is_file() for path in paths)
+            and all(path in files and present(path) for path in paths)
         ):
             found[record["key"]] = record
     return found
@@ -488,17 +526,20 @@ def _write_part(
 
 
 def _link_part(
-    source: Path,
+    source: Root,
     staging: Path,
     record: Mapping[str, Any],
     source_files: Mapping[str, Any],
     writers: Mapping[str, PartWriter],
     validator: StreamValidator,
+    copies: dict[str, StorePath],
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Link a part's files from the version in `source`; its record and the linked files' entries.
 
     Its rows passed this validation when first published (the key covers the schemas); only the values
-    that must be unique across the release are read, to check them against the other parts'.
+    that must be unique across the release are read, to check them against the other parts'. From an
+    object store nothing is linked: the file is reserved in the staging folder and noted in `copies`
+    (relative path -> the stored file), for the upload to copy it inside the store.
     """
     files: dict[str, list[str]] = {}
     entries: dict[str, Any] = {}
@@ -506,12 +547,19 @@ def _link_part(
         files[name] = []
         unique = validator.unique_columns(name)
         for old in record["files"].get(name, []):
-            path = writer.link(source / old, source_files[old]["rows"])
+            rows = source_files[old]["rows"]
+            if isinstance(source, StorePath):
+                path = writer.reserve(rows)
+                copies[path.relative_to(staging).as_posix()] = source / old
+                reader = pq.ParquetFile(source.open_input_file()) if unique else None
+            else:
+                path = writer.link(source / old, rows)
+                reader = pq.ParquetFile(path) if unique else None
             relative = path.relative_to(staging).as_posix()
             files[name].append(relative)
             entries[relative] = source_files[old]
-            if unique:
-                validator.note_unique(name, pq.ParquetFile(path).read(columns=unique))
+            if reader is not None:
+                validator.note_unique(name, reader.read(columns=unique))
     return {**record, "files": files}, entries
 
 
@@ -535,18 +583,43 @@ def _chunks_then_end(parts: Iterable[ReleasePart]) -> Iterator[Mapping[str, pa.T
         yield None
 
 
-def _stage_and_publish(
-    root: Path,
+@dataclass
+class StagedVersion:
+    """A version written into a local staging folder, its manifest not yet written (see stage_version)."""
+
+    staging: Path
+    latest: str | None
+    digest: str
+    rows: dict[str, int]
+    files: dict[str, Any]  # relative path -> {"sha256", "rows"} of every table file
+    records: list[dict[str, Any]]
+    copies: dict[str, StorePath]  # files to copy inside the object store rather than upload
+
+    def manifest(
+        self, version: str, schemas: Mapping[str, TableSchema], extra: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """The manifest of this content published as `version`."""
+        return {
+            "version": version,
+            "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "content_hash": self.digest,
+            "rows": self.rows,
+            "schemas": {name: schemas[name].file_name for name in schemas},
+            "files": self.files,
+            **extra,
+            "parts": self.records,
+        }
+
+
+def stage_version(
+    root: Root,
     staging: Path,
     parts: Iterable[ReleasePart],
     schemas: Mapping[str, TableSchema],
-    manifest: Callable[[], Mapping[str, Any]],
-    render_card: Callable[[dict[str, Any]], str],
     on_stage: StageHook,
-    attach: Attach | None = None,
-) -> Release:
-    """Write (or link) the parts into `staging`, validating and hashing, then rename it to the next
-    version."""
+) -> StagedVersion | Release:
+    """Write (or link) the parts into `staging`, validating and hashing; the staged version, or the
+    latest Release when the content equals it. Raises ReleaseBlocked on schema violations."""
     writers = {name: PartWriter(staging / name, schema.arrow) for name, schema in schemas.items()}
     validator = StreamValidator(schemas)
     latest = read_latest(root)
@@ -554,6 +627,7 @@ def _stage_and_publish(
     reusable = _reusable_parts(root / latest, previous, schemas) if latest else {}
     records: list[dict[str, Any]] = []
     linked: dict[str, Any] = {}  # files linked from the latest version: their manifest entries
+    copies: dict[str, StorePath] = {}
     parts = list(parts)
     from_latest = [part.key is not None and part.key in reusable for part in parts]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="release-part") as pool:
@@ -567,7 +641,7 @@ def _stage_and_publish(
             assert latest is not None and part.key is not None
             record = reusable[part.key]
             relinked, entries = _link_part(
-                root / latest, staging, record, previous["files"], writers, validator
+                root / latest, staging, record, previous["files"], writers, validator, copies
             )
             records.append(relinked)
             linked.update(entries)
@@ -594,18 +668,21 @@ def _stage_and_publish(
             "sha256": file_sha256(path),
             "rows": pq.read_metadata(path).num_rows,
         }
-    existing = list_versions(root)
-    version = version_name(int(existing[-1][1:]) + 1 if existing else 1)
-    full_manifest = {
-        "version": version,
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "content_hash": digest,
-        "rows": rows,
-        "schemas": {name: schemas[name].file_name for name in schemas},
-        "files": files,
-        **manifest(),
-        "parts": records,
-    }
+    return StagedVersion(staging, latest, digest, rows, files, records, copies)
+
+
+def write_staged_manifest(
+    staged: StagedVersion,
+    version: str,
+    schemas: Mapping[str, TableSchema],
+    manifest: Callable[[], Mapping[str, Any]],
+    render_card: Callable[[dict[str, Any]], str],
+    on_stage: StageHook,
+    attach: Attach | None,
+) -> dict[str, Any]:
+    """Attach the extra files, write the manifest and the card into the staging folder, fsynced."""
+    staging = staged.staging
+    full_manifest = staged.manifest(version, schemas, manifest())
     if attach is not None:
         full_manifest["extra_files"] = _attach(staging, attach, full_manifest)
     _write_text(staging / MANIFEST, json.dumps(full_manifest, indent=2, ensure_ascii=False) + "\n")
@@ -613,10 +690,31 @@ def _stage_and_publish(
     _write_text(staging / "README.md", render_card(full_manifest))
     _fsync_path(staging)
     on_stage("staged")
+    return full_manifest
+
+
+def _stage_and_publish(
+    root: Path,
+    staging: Path,
+    parts: Iterable[ReleasePart],
+    schemas: Mapping[str, TableSchema],
+    manifest: Callable[[], Mapping[str, Any]],
+    render_card: Callable[[dict[str, Any]], str],
+    on_stage: StageHook,
+    attach: Attach | None = None,
+) -> Release:
+    """Write (or link) the parts into `staging`, validating and hashing, then rename it to the next
+    version."""
+    staged = stage_version(root, staging, parts, schemas, on_stage)
+    if isinstance(staged, Release):
+        return staged
+    existing = list_versions(root)
+    version = version_name(int(existing[-1][1:]) + 1 if existing else 1)
+    write_staged_manifest(staged, version, schemas, manifest, render_card, on_stage, attach)
     # rename(2) would also replace an empty folder; the lock and the check keep versions unique.
     if (root / version).exists():
         raise FileExistsError(f"{root / version} exists; refusing to overwrite a version")
     os.rename(staging, root / version)
     _fsync_path(root)
     on_stage("renamed")
-    return Release(version, root / version, True, digest, rows, f"published {version}")
+    return Release(version, root / version, True, staged.digest, staged.rows, f"published {version}")

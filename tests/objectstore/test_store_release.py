@@ -1,0 +1,50 @@
+"""The release writer on a real S3 server (SeaweedFS): versions, reuse, unchanged content, readers."""
+
+from __future__ import annotations
+
+from pipeline.datasets.objectstore import StorePath
+from pipeline.datasets.store_release import CLAIMS
+from pipeline.datasets.versions import LATEST, list_versions, read_latest, read_manifest
+from tests.objectstore import store_trials
+from tests.reliability.release_trials import expected_hash, make_tables, publish_tables
+
+
+def test_publish_on_the_store_then_unchanged_then_next(s3_root: StorePath) -> None:
+    first, second = make_tables(1, 120), make_tables(2, 90)
+    release = publish_tables(s3_root, first, n_chunks=3)  # type: ignore[arg-type]
+    assert (release.version, release.published) == ("v0001", True)
+    assert str(release.path) == f"{s3_root}/v0001"
+    assert read_latest(s3_root) == "v0001" and (s3_root / LATEST).read_text() == "v0001\n"
+    assert store_trials.verify_version(s3_root, "v0001", readers=True) == []
+    assert read_manifest(s3_root, "v0001")["content_hash"] == expected_hash(first)
+
+    again = publish_tables(s3_root, first, n_chunks=2)  # type: ignore[arg-type]
+    assert (again.version, again.published) == ("v0001", False)
+    assert list_versions(s3_root) == ["v0001"]
+
+    nxt = publish_tables(s3_root, second)  # type: ignore[arg-type]
+    assert (nxt.version, nxt.published) == ("v0002", True)
+    assert list_versions(s3_root) == ["v0001", "v0002"] and read_latest(s3_root) == "v0002"
+    assert store_trials.verify_version(s3_root, "v0002", readers=True) == []
+    assert [i.base_name for i in (s3_root / CLAIMS).listing()] == ["v0001.json", "v0002.json"]
+
+
+def test_a_claimed_number_without_a_manifest_is_invisible_and_skipped(s3_root: StorePath) -> None:
+    """A killed writer's claim and half-uploaded files: no reader trusts them, the next writer skips them."""
+    publish_tables(s3_root, make_tables(1, 50))  # type: ignore[arg-type]
+    (s3_root / CLAIMS / "v0002.json").put_if_absent(b"{}")
+    (s3_root / "v0002" / "documents" / "part-00000.parquet").write_bytes(b"PAR1 half written")
+    assert list_versions(s3_root) == ["v0001"] and read_latest(s3_root) == "v0001"
+    release = publish_tables(s3_root, make_tables(2, 50))  # type: ignore[arg-type]
+    assert release.version == "v0003" and read_latest(s3_root) == "v0003"
+    assert list_versions(s3_root) == ["v0001", "v0003"]
+    assert (s3_root / "v0002" / "documents" / "part-00000.parquet").read_bytes() == b"PAR1 half written"
+
+
+def test_latest_never_moves_back(s3_root: StorePath) -> None:
+    from pipeline.datasets.store_release import move_latest
+
+    publish_tables(s3_root, make_tables(1, 20))  # type: ignore[arg-type]
+    publish_tables(s3_root, make_tables(2, 20))  # type: ignore[arg-type]
+    move_latest(s3_root, "v0001")  # a slow writer of an older version comes last
+    assert read_latest(s3_root) == "v0002"
