@@ -20,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.datasets.objectstore import location
 from pipeline.datasets.versions import list_versions, read_latest, read_manifest
 from pipeline.engine import EngineSpec
 
@@ -139,9 +140,9 @@ def run(log_level: str | None, progress: str = "auto") -> int:
     return 0
 
 
-def status(output_dir: Path) -> int:
+def status(output_dir: str) -> int:
     """Print the published versions with their row counts; returns the exit code."""
-    root = output_dir / "curated"
+    root = location(output_dir) / "curated"
     versions = list_versions(root)
     if not versions:
         print(f"no published version under {root}; run `make run`")
@@ -197,7 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     status_parser = commands.add_parser("status", help="list published versions")
     status_parser.add_argument(
-        "--output-dir", type=Path, default=Path(os.environ.get("WEBCURATE_OUTPUT_DIR") or "output")
+        "--output-dir",
+        default=os.environ.get("WEBCURATE_OUTPUT_DIR") or "output",
+        help="a folder or an s3:// URL (default: WEBCURATE_OUTPUT_DIR, else output)",
     )
     explain_parser = commands.add_parser("explain", help="show what the pipeline keeps and drops in one file")
     explain_parser.add_argument("file", type=Path, help="the file to explain (any format the seeds take)")

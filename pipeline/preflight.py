@@ -23,6 +23,7 @@ from typing import Protocol
 from pipeline.cleaning.boilerplate.custom import RulesFileError, load_rules_file
 from pipeline.cleaning.quality import ThresholdsFileError, load_thresholds
 from pipeline.cleaning.translate import TranslationUnavailable, get_backend
+from pipeline.datasets.objectstore import StorePath, check_reachable, is_url
 from pipeline.engine import ENGINES
 
 # Setting name -> environment variable that overrides its default.
@@ -164,12 +165,21 @@ def check_settings(settings: Settings) -> list[SettingProblem]:
     """Every problem of the settings that would fail a run, found before it starts."""
     problems = [
         *_bound_problems(settings),
-        *_seeds_problems(settings.seeds_dir),
-        *_writable_problems("output_dir", settings.output_dir, Path(settings.output_dir) / "curated"),
+        *(_store_problems("seeds_dir", settings.seeds_dir) if is_url(settings.seeds_dir) else []),
+        *([] if is_url(settings.seeds_dir) else _seeds_problems(settings.seeds_dir)),
+        *(
+            _store_problems("output_dir", settings.output_dir)
+            if is_url(settings.output_dir)
+            else _writable_problems("output_dir", settings.output_dir, Path(settings.output_dir) / "curated")
+        ),
         *_engine_problems(settings.engine),
         *_file_problems(settings),
     ]
-    if settings.work_dir:
+    if settings.work_dir and is_url(settings.work_dir):
+        problem = "stage files on an object store are not supported yet (seeds and releases are)"
+        fix = "set it to a local folder (the stage files are the run's cache), or unset it"
+        problems.append(SettingProblem(ENVIRONMENT["work_dir"], settings.work_dir, problem, fix))
+    elif settings.work_dir:
         problems += _writable_problems("work_dir", settings.work_dir, Path(settings.work_dir))
     schemas = Path(settings.schemas_dir)
     if not schemas.is_dir():
@@ -236,6 +246,27 @@ def _writable_problems(name: str, value: str, target: Path) -> list[SettingProbl
             fix = f"a file is in the way: set {variable} to a folder you can write to"
         return [SettingProblem(variable, value, problem, fix)]
     return []
+
+
+def _store_problems(name: str, url: str) -> list[SettingProblem]:
+    """An object-store URL that names no bucket, whose bucket cannot be listed with the AWS settings in
+    force, or (for releases) on a store without the conditional writes a release needs."""
+    variable = ENVIRONMENT[name]
+    try:
+        path = StorePath.parse(url)
+    except ValueError as exc:
+        return [SettingProblem(variable, url, str(exc), "write it as s3://bucket/prefix")]
+    if name == "output_dir" and not path.conditional:
+        problem = f"releases need conditional writes, which webcurate uses on s3:// only, not {path.scheme}://"
+        return [SettingProblem(variable, url, problem, "publish to an s3:// bucket or a local folder")]
+    reason = check_reachable(path)
+    if reason is None:
+        return []
+    fix = (
+        "check AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY or AWS_PROFILE, AWS_REGION, "
+        "and that the bucket exists"
+    )
+    return [SettingProblem(variable, url, f"cannot reach bucket {path.bucket!r}: {reason}", fix)]
 
 
 def _engine_problems(engine: str) -> list[SettingProblem]:

@@ -36,6 +36,7 @@ from typing import Any, Literal, TypeAlias
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipeline.datasets.objectstore import StorePath
 from pipeline.datasets.schema import TableSchema
 
 ChangeKind = Literal[
@@ -241,14 +242,16 @@ def _previous_major(table: str, schema: SchemaLike, previous_files: Mapping[str,
     return schema_major(schema)
 
 
-def release_schemas(version_dir: Path, manifest: Mapping[str, Any]) -> dict[str, pa.Schema]:
+def release_schemas(version_dir: Path | StorePath, manifest: Mapping[str, Any]) -> dict[str, pa.Schema]:
     """The Arrow schema of each table of a published version, read from its first Parquet part's footer."""
     schemas: dict[str, pa.Schema] = {}
     files = sorted(manifest.get("files", {}))
     for table in manifest.get("schemas", {}):
         parts = [name for name in files if name.startswith(f"{table}/")]
         if parts:
-            schemas[table] = pq.read_schema(version_dir / parts[0])
+            first = version_dir / parts[0]
+            source = first.open_input_file() if isinstance(first, StorePath) else first
+            schemas[table] = pq.ParquetFile(source).schema_arrow
     return schemas
 
 

@@ -33,6 +33,8 @@ from pipeline.cleaning.ingest import read_seed
 from pipeline.cleaning.quality import quality_signals
 from pipeline.cleaning.sections import segment_sections
 from pipeline.cleaning.translate import get_backend
+from pipeline.datasets.objectstore import is_url
+from pipeline.datasets.store_seeds import read_store_seed
 from pipeline.datasets.tables import (
     IDENTITY_FIELDS,
     PARSED_SCHEMA,
@@ -105,11 +107,16 @@ def parse_step(seeds: SeedsConfig, row: Row) -> Row:
     """A raw row as a parsed row: the file read, decoded, repaired, parsed, with its line hashes."""
     if row["skip_reason"] is not None:
         return skipped_as(row, row["skip_reason"])
+    sha256 = row["sha256"]
     try:
-        data = read_seed(Path(seeds.root), row["source_path"], row["sha256"], seeds.max_bytes)
+        if is_url(seeds.root):  # the worker reads the object itself; its listing gave no content hash
+            data = read_store_seed(seeds.root, row["source_path"], row["stat_key"], seeds.max_bytes)
+            sha256 = hashlib.sha256(data).hexdigest()
+        else:
+            data = read_seed(Path(seeds.root), row["source_path"], sha256, seeds.max_bytes)
     except OSError as exc:
         return skipped_as(row, f"unreadable: {exc.strerror or exc}")
-    parsed = parse_document(RawDocument(row["doc_id"], row["source_path"], data, row["sha256"]))
+    parsed = parse_document(RawDocument(row["doc_id"], row["source_path"], data, sha256))
     if not isinstance(parsed, ParsedDocument):
         return skipped_row(parsed)
     return {**parsed_row(parsed), "line_hashes": line_hashes(parsed.text)}

@@ -13,10 +13,20 @@ import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import pyarrow.fs as pafs
 
-def listing(root: Path) -> dict[str, tuple[int, int]]:
+from pipeline.datasets.objectstore import StorePath
+
+
+def listing(root: Path | StorePath) -> dict[str, tuple[int, int]]:
     """Every visible entry below `root` (symlinks not followed): relative path -> (size, mtime in ns)."""
     entries: dict[str, tuple[int, int]] = {}
+    if isinstance(root, StorePath):  # an object store: one listing
+        for info in root.listing(recursive=True):
+            relative = info.path[len(root.fs_path) + 1 :]
+            if info.type == pafs.FileType.File and not any(p.startswith(".") for p in relative.split("/")):
+                entries[relative] = (int(info.size or 0), int(info.mtime_ns or 0))
+        return entries
     if not root.is_dir():
         return entries
     for dirpath, dirnames, filenames in os.walk(root, followlinks=False):

@@ -22,6 +22,7 @@ from pipeline.cleaning.translate import TranslationUnavailable, get_backend
 from pipeline.datasets import release as rel
 from pipeline.datasets import stages
 from pipeline.datasets.files import StageFileMissing
+from pipeline.datasets.objectstore import StorePath
 from pipeline.datasets.schema import TableSchema, load_schema
 from pipeline.datasets.stages import curate as curate_stage
 from pipeline.datasets.stages import dedup as dedup_stage
@@ -138,7 +139,7 @@ def finding_result(asset: str, check: str, finding: health.Finding) -> dg.AssetC
 
 def seeds_config(settings: WebcurateSettings) -> SeedsConfig:
     """Where parse_step reads the files."""
-    return SeedsConfig(str(settings.seeds_path.resolve()), settings.max_file_bytes)
+    return SeedsConfig(shown(settings.seeds_path), settings.max_file_bytes)
 
 
 def curate_config(settings: WebcurateSettings) -> CurateConfig:
@@ -586,7 +587,7 @@ def publish(
     yield dg.MaterializeResult(
         metadata={
             "version": release.version,
-            "path": dg.MetadataValue.path(str(release.path.resolve())),
+            "path": dg.MetadataValue.path(shown(release.path)),
             **review_metadata(release.path, published),
             "published": release.published,
             "message": release.message,
@@ -612,11 +613,16 @@ def publish(
     )
 
 
-def review_metadata(version: Path, manifest: dict[str, Any]) -> dict[str, Any]:
+def shown(path: Path | StorePath) -> str:
+    """A path as the UI shows it: absolute for a folder, the URL on an object store."""
+    return str(path if isinstance(path, StorePath) else path.resolve())
+
+
+def review_metadata(version: Path | StorePath, manifest: dict[str, Any]) -> dict[str, Any]:
     """The review page of a version (listed in its manifest), as a path to open; none for older versions."""
     if rel.REVIEW_PAGE not in manifest.get("extra_files", {}):
         return {}
-    return {"review_page": dg.MetadataValue.path(str((version / rel.REVIEW_PAGE).resolve()))}
+    return {"review_page": dg.MetadataValue.path(shown(version / rel.REVIEW_PAGE))}
 
 
 def latest_manifest(settings: WebcurateSettings) -> tuple[str | None, dict[str, Any]]:

@@ -12,6 +12,7 @@ from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOI
 from pipeline.cleaning.boilerplate.repeated import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 from pipeline.datasets.dedup import DEFAULT_THRESHOLD
+from pipeline.datasets.objectstore import StorePath, location
 from pipeline.datasets.stages import DEFAULT_BATCH_SIZE, StageStore
 from pipeline.engine import EngineSpec
 from pipeline.engine.local import DEFAULT_TIMEOUT_S
@@ -63,14 +64,14 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
     keep_comments: bool = False
 
     @property
-    def seeds_path(self) -> Path:
-        """The seeds folder."""
-        return Path(self.seeds_dir)
+    def seeds_path(self) -> Path | StorePath:
+        """The seeds folder, or the prefix of an object store (`s3://bucket/prefix`)."""
+        return location(self.seeds_dir)
 
     @property
-    def release_root(self) -> Path:
-        """The folder holding the dataset versions and LATEST."""
-        return Path(self.output_dir) / "curated"
+    def release_root(self) -> Path | StorePath:
+        """Where the dataset versions and LATEST are: `<output_dir>/curated`, a folder or an object store."""
+        return location(self.output_dir) / "curated"
 
     @property
     def schemas_path(self) -> Path:

@@ -15,7 +15,8 @@ from tests.e2e.conftest import BIN, e2e_env, run_cli
 pytestmark = pytest.mark.e2e
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-LOADING = README.split("## Loading the dataset from another project", 1)[1]
+# The S3 variants after the local snippets run against the S3 server (tests/objectstore/test_readme_s3.py).
+LOADING = README.split("## Loading the dataset from another project", 1)[1].split("### From S3", 1)[0]
 SNIPPETS = re.findall(r"```python\n(.*?)```", LOADING, flags=re.DOTALL)
 
 

@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from pipeline.datasets.dedup import DECISIONS_SCHEMA, DedupStats, find_duplicates
 from pipeline.datasets.files import AtomicParquetWriter, read_batches, stage_digest
+from pipeline.datasets.objectstore import StorePath
 from pipeline.datasets.progress import Log, Progress, counted
 from pipeline.datasets.progress import quiet as _quiet
 from pipeline.datasets.stages.core import digest, record, recorded, source_digest
@@ -29,18 +30,26 @@ def version(threshold: float) -> str:
     return digest(NAME, code, repr(threshold))[:16]
 
 
-def published_doc_ids(root: Path) -> pa.Array:
+def published_doc_ids(root: Path | StorePath) -> pa.Array:
     """The doc_ids of the latest version's documents (empty before the first release)."""
     latest = read_latest(root)
     folder = root / latest / "documents" if latest else None
     if folder is None or not folder.is_dir():
         return pa.array([], pa.string())
-    columns = [pq.ParquetFile(p).read(columns=["doc_id"]).column(0) for p in sorted(folder.glob("*.parquet"))]
+    files = [p.open_input_file() if isinstance(p, StorePath) else p for p in sorted_parts(folder)]
+    columns = [pq.ParquetFile(file).read(columns=["doc_id"]).column(0) for file in files]
     return pa.chunked_array(columns, pa.string()).combine_chunks()
 
 
+def sorted_parts(folder: Path | StorePath) -> list[Path] | list[StorePath]:
+    """The Parquet files of a table folder, in name order."""
+    if isinstance(folder, StorePath):
+        return folder.glob("*.parquet")
+    return sorted(folder.glob("*.parquet"))
+
+
 def find_dups(
-    curated: Path, out: Path, *, threshold: float, release_root: Path, log: Log = _quiet
+    curated: Path, out: Path, *, threshold: float, release_root: Path | StorePath, log: Log = _quiet
 ) -> DedupStats:
     """Exact and near duplicates among the curated documents into `out`, one row per duplicate; the
     documents the latest version under `release_root` kept stay the ones kept.

@@ -14,20 +14,26 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from pipeline.cleaning.ingest import scan_seeds
+from pipeline.cleaning.document import Skipped
+from pipeline.cleaning.ingest import SeedFile, scan_seeds
 from pipeline.datasets.files import AtomicParquetWriter, read_batches
+from pipeline.datasets.objectstore import StorePath
 from pipeline.datasets.progress import Log, Progress
 from pipeline.datasets.progress import quiet as _quiet
 from pipeline.datasets.stages.core import DEFAULT_BATCH_SIZE, StageStats, digest, source_digest
+from pipeline.datasets.store_seeds import scan_store
 from pipeline.datasets.tables import RAW_SCHEMA, raw_row
 
 NAME = "raw_documents"
 
 
-def version(seeds: Path, max_bytes: int) -> str:
+def version(seeds: Path | StorePath, max_bytes: int) -> str:
     """What shapes the inventory besides the files: the code, the seeds folder and the size limit."""
-    code = source_digest("cleaning/ingest.py", "datasets/tables.py", "datasets/stages/ingest.py")
-    return digest(NAME, code, Path(seeds).resolve(), max_bytes)[:16]
+    code = source_digest(
+        "cleaning/ingest.py", "datasets/tables.py", "datasets/stages/ingest.py", "datasets/store_seeds.py"
+    )
+    where = str(seeds) if isinstance(seeds, StorePath) else Path(seeds).resolve()
+    return digest(NAME, code, where, max_bytes)[:16]
 
 
 def _batched(rows: Iterable[dict[str, Any]], schema: pa.Schema, size: int) -> Iterator[pa.RecordBatch]:
@@ -43,7 +49,12 @@ def _batched(rows: Iterable[dict[str, Any]], schema: pa.Schema, size: int) -> It
 
 
 def ingest(
-    seeds: Path, out: Path, *, max_bytes: int, batch_size: int = DEFAULT_BATCH_SIZE, log: Log = _quiet
+    seeds: Path | StorePath,
+    out: Path,
+    *,
+    max_bytes: int,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    log: Log = _quiet,
 ) -> StageStats:
     """The inventory of `seeds` into `out`: every file's size, stat signature and sha256, unreadable
     entries as skipped. Only files whose stat changed since the previous inventory are read."""
@@ -51,7 +62,10 @@ def ingest(
     progress = Progress("ingest", None, log, unit="files")  # how many there are is known at the end
     known = _known_files(out)
     with AtomicParquetWriter(out, RAW_SCHEMA) as writer:
-        scan = scan_seeds(seeds, max_bytes=max_bytes, known=known)
+        if isinstance(seeds, StorePath):  # a listing: the workers read the objects (store_seeds.py)
+            scan: Iterator[SeedFile | Skipped] = scan_store(seeds, max_bytes=max_bytes)
+        else:
+            scan = scan_seeds(seeds, max_bytes=max_bytes, known=known)
         for batch in _batched(map(raw_row, scan), RAW_SCHEMA, batch_size):
             writer.write(batch)
             stats.observe(batch)

@@ -24,7 +24,7 @@ from pipeline.datasets.schema import TableSchema
 from pipeline.datasets.stages.core import PartsProgress, StageStats
 from pipeline.datasets.stages.core import digest as key_of
 from pipeline.datasets.steps import code_version
-from pipeline.datasets.versions import Release, ReleasePart, publish_parts, read_latest, read_manifest
+from pipeline.datasets.versions import Release, ReleasePart, Root, publish_parts, read_latest, read_manifest
 from pipeline.engine.cache import CacheStats
 
 NAME = "curated_dataset"
@@ -47,7 +47,7 @@ class SchemaEvolutionBlocked(Exception):
 
 
 def check_schemas(
-    root: Path, schemas: Mapping[str, TableSchema], available: Sequence[str]
+    root: Root, schemas: Mapping[str, TableSchema], available: Sequence[str]
 ) -> EvolutionResult:
     """May a release with `schemas` follow the latest version's (read from its Parquet files)?"""
     latest = read_latest(root)
@@ -60,7 +60,7 @@ def check_schemas(
 
 def publish_release(
     curated: Path,
-    root: Path,
+    root: Root,
     schemas: Mapping[str, TableSchema],
     manifest: Mapping[str, Any],
     render_card: Callable[[dict[str, Any]], str],
@@ -221,7 +221,7 @@ def release_input_key(curated: Path, schemas: Mapping[str, TableSchema], policy:
     return key_of(code_version(), release_code_version(), policy.digest(), *tables, stage_digest(curated))
 
 
-def _unchanged_release(root: Path, input_key: str) -> tuple[Release, StageStats] | None:
+def _unchanged_release(root: Root, input_key: str) -> tuple[Release, StageStats] | None:
     """The latest release and its counts when it was made from exactly this input, else None."""
     latest = read_latest(root)
     if latest is None:
