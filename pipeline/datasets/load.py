@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline.datasets.objectstore import StorePath, location
 from pipeline.datasets.versions import list_versions, read_latest
 
 if TYPE_CHECKING:  # pandas (~0.25 s to import) is needed only by a caller of load_table
@@ -14,7 +15,7 @@ if TYPE_CHECKING:  # pandas (~0.25 s to import) is needed only by a caller of lo
 DEFAULT_ROOT = Path("output") / "curated"
 
 
-def resolve_version(root: Path, version: str = "latest") -> str:
+def resolve_version(root: Path | StorePath, version: str = "latest") -> str:
     """The version folder name for `version` ("latest", "v0003" or "3")."""
     if version == "latest":
         latest = read_latest(root)
@@ -27,9 +28,11 @@ def resolve_version(root: Path, version: str = "latest") -> str:
     return name
 
 
-def table_path(name: str, version: str = "latest", root: str | os.PathLike[str] | None = None) -> Path:
-    """The folder of one table of one version."""
-    base = Path(root) if root is not None else DEFAULT_ROOT
+def table_path(
+    name: str, version: str = "latest", root: str | os.PathLike[str] | None = None
+) -> Path | StorePath:
+    """The folder of one table of one version (`root` a folder or an `s3://…/curated` URL)."""
+    base = location(root) if root is not None else DEFAULT_ROOT
     folder = base / resolve_version(base, version) / name
     if not folder.is_dir():
         raise FileNotFoundError(f"table {name!r} is not in {folder.parent}")
@@ -42,5 +45,7 @@ def load_table(
     """A table of a published version (`documents`, `sections`, `removed`, …) as a pandas DataFrame."""
     import pyarrow.dataset as ds  # to_pandas() imports pandas itself
 
-    frame: pd.DataFrame = ds.dataset(table_path(name, version, root), format="parquet").to_table().to_pandas()
+    folder = table_path(name, version, root)
+    source = f"{folder}/" if isinstance(folder, StorePath) else folder
+    frame: pd.DataFrame = ds.dataset(source, format="parquet").to_table().to_pandas()
     return frame

@@ -66,6 +66,7 @@ FAULT_POINTS: tuple[tuple[str, str, int], ...] = (
     ("bad", "blocked", 1),
 )
 AFTER_STAGE = {"committed": "orphan", "latest": "published"}
+STORE_STAGES_KILLED = tuple(dict.fromkeys(stage for _, stage, _ in FAULT_POINTS))
 
 
 def object_hashes(prefix: StorePath) -> dict[str, str]:

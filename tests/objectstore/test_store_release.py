@@ -48,3 +48,13 @@ def test_latest_never_moves_back(s3_root: StorePath) -> None:
     publish_tables(s3_root, make_tables(2, 20))  # type: ignore[arg-type]
     move_latest(s3_root, "v0001")  # a slow writer of an older version comes last
     assert read_latest(s3_root) == "v0002"
+
+
+def test_load_table_reads_a_version_on_the_store(s3_root: StorePath) -> None:
+    from pipeline.datasets import load_table
+
+    tables = make_tables(3, 40)
+    publish_tables(s3_root, tables)  # type: ignore[arg-type]
+    docs = load_table("documents", root=str(s3_root))
+    assert sorted(docs["doc_id"]) == sorted(tables["documents"].column("doc_id").to_pylist())
+    assert len(load_table("sections", version="1", root=str(s3_root))) == tables["sections"].num_rows
