@@ -142,10 +142,11 @@ def no_tally(batch: pa.RecordBatch, stats: StageStats) -> list[pa.Table]:
 class Stage:
     """A per-document stage: one output row per input row, computed by `step` on an engine.
 
-    `name` names it (progress, logs); `schema` is the step's output (the runner appends the cache key);
-    `inputs` the stages it reads; `key` the cache key of each row of an input batch (everything the row's
-    output depends on); `version` what else decides the output (code, settings: part names carry it);
-    `tally` counts each output batch and derives the rows of the further outputs (`derived` schemas).
+    `name` names it in progress lines and logs (`parse`, `curate`); `schema` is the step's output (the
+    runner appends the cache key); `inputs` the stages it reads; `key` the cache key of each row of an
+    input batch (everything the row's output depends on); `version` what else decides the output (code,
+    settings: part names carry it); `tally` counts each output batch and derives the rows of the further
+    outputs (`derived` schemas).
     """
 
     name: str

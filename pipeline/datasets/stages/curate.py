@@ -104,7 +104,7 @@ def stage(config: CurateConfig, selected: pa.Array) -> Stage:
     """The curate stage under `config`, with the corpus's repeated lines `selected`."""
     config_digest = config.digest()
     return Stage(
-        NAME,
+        "curate",
         CURATED_SCHEMA,
         INPUTS,
         lambda batch: curate_keys(batch, config_digest),

@@ -51,7 +51,7 @@ def tally(batch: pa.RecordBatch, stats: StageStats) -> list[pa.Table]:
 def stage(seeds: SeedsConfig) -> Stage:
     """The parse stage over the files under `seeds`."""
     return Stage(
-        NAME, PARSED_STEP_SCHEMA, INPUTS, parse_keys, partial(parse_step, seeds), version(seeds), tally
+        "parse", PARSED_STEP_SCHEMA, INPUTS, parse_keys, partial(parse_step, seeds), version(seeds), tally
     )
 
 
