@@ -551,7 +551,7 @@ def _link_part(
             if isinstance(source, StorePath):
                 path = writer.reserve(rows)
                 copies[path.relative_to(staging).as_posix()] = source / old
-                reader = pq.ParquetFile(source.open_input_file()) if unique else None
+                reader = pq.ParquetFile((source / old).open_input_file()) if unique else None
             else:
                 path = writer.link(source / old, rows)
                 reader = pq.ParquetFile(path) if unique else None

@@ -58,3 +58,29 @@ def test_load_table_reads_a_version_on_the_store(s3_root: StorePath) -> None:
     docs = load_table("documents", root=str(s3_root))
     assert sorted(docs["doc_id"]) == sorted(tables["documents"].column("doc_id").to_pylist())
     assert len(load_table("sections", version="1", root=str(s3_root))) == tables["sections"].num_rows
+
+
+def test_parts_the_latest_version_holds_are_copied_inside_the_store(s3_root: StorePath) -> None:
+    """One changed part of three: its files are uploaded, the other two parts' copied from v0001."""
+    from tests.reliability.test_crash_safety import publish_keyed_parts
+
+    parts = {f"key-{k}": make_tables(20 + k, 30 + k) for k in range(3)}
+    first = publish_keyed_parts(s3_root, parts)  # type: ignore[arg-type]
+    assert first.version == "v0001"
+    before = store_trials.object_hashes(s3_root / "v0001")
+    del parts["key-1"]  # a part's key says its rows: new rows, a new key
+    parts = {"key-0": parts["key-0"], "key-1b": make_tables(99, 25), "key-2": parts["key-2"]}
+    second = publish_keyed_parts(s3_root, parts)  # type: ignore[arg-type]
+    assert (second.version, second.published) == ("v0002", True)
+    # rehash=False: a parted release's hash combines its parts' digests, not the whole tables' (versions.py)
+    assert store_trials.verify_version(s3_root, "v0002", readers=True, rehash=False) == []
+    assert store_trials.object_hashes(s3_root / "v0001") == before
+    old, new = read_manifest(s3_root, "v0001"), read_manifest(s3_root, "v0002")
+    assert [p["key"] for p in new["parts"]] == ["key-0", "key-1b", "key-2"]
+    for index in (0, 2):  # the reused parts: the same files, byte for byte, under the new version
+        for table, files in new["parts"][index]["files"].items():
+            olds = old["parts"][index]["files"][table]
+            assert [new["files"][f]["sha256"] for f in files] == [old["files"][f]["sha256"] for f in olds]
+    assert new["parts"][1]["digests"] != old["parts"][1]["digests"]
+    unchanged = publish_keyed_parts(s3_root, parts)  # type: ignore[arg-type]
+    assert (unchanged.version, unchanged.published) == ("v0002", False)
