@@ -25,8 +25,8 @@ summed, every 50 ms; `main_rss_mb` is the run process alone. `cpu_s` is the CPU 
     .venv/bin/python -m bench.run --docs 10000 --scenarios cold,warm,changed --store s3
 
 `--store s3` starts a SeaweedFS S3 server on loopback ports (tests/objectstore/seaweed.py), uploads the
-corpus to a bucket and runs with the seeds and the releases there (the work folder stays local); its CPU
-time (`cpu_s`) covers the run's process tree, not the server's.
+corpus to a bucket and runs with the seeds and the releases there (the work folder stays local); `cpu_s`
+covers the run's process tree, `server_cpu_s` the S3 server's process during the run (JSON lines).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, TreeMemory, peak_rss_mb, print_table
+from bench.common import REPO, TreeMemory, _proc_cpu_s, peak_rss_mb, print_table
 
 SCENARIOS = ("cold", "warm", "changed", "engine")
 # bench.make_corpus.SOURCES, not imported here: it imports the pipeline, which a scenario's child must not
@@ -288,6 +288,9 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str], server: 
             for folder in ("output", "work", "dagster_home"):
                 shutil.rmtree(base / folder, ignore_errors=True)
             install_instance_config(home)
+            if server is not None:  # an empty release root on the store too
+                bucket_url = env["WEBCURATE_OUTPUT_DIR"].rsplit("/", 1)[0]
+                env["WEBCURATE_OUTPUT_DIR"] = f"{bucket_url}/output-{repeat}"
         if scenario == "changed":
             edited = edit_one_file(seeds)
             print(f"edited {edited.relative_to(seeds)}", file=sys.stderr)
@@ -302,7 +305,10 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str], server: 
             work.mkdir()
             result = run_child(["engine", str(seeds), str(work)], env)
         else:
+            server_cpu = _proc_cpu_s(server.process.pid) if server is not None else None
             result = run_child(["dagster"], env)
+            if server is not None and server_cpu is not None:  # the S3 server's own CPU during the run
+                result["server_cpu_s"] = round((_proc_cpu_s(server.process.pid) or 0.0) - server_cpu, 2)
         result.update(
             scenario=scenario,
             repeat=repeat,
