@@ -162,6 +162,10 @@ def seaweed_server(base: Path | None = None, *, timeout_s: float = 90.0) -> Iter
         f"-s3.port.grpc={s3_grpc + 10000}",
         f"-s3.config={identities}",
         "-s3.allowEmptyFolder=false",
+        # Its Iceberg catalog and Lance namespace listen on fixed ports (8181, 9101) unless switched off:
+        # a second server (another test session, a stress run) would then fail to start.
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
     ]
     log = (root / "weed.log").open("wb")
     process = subprocess.Popen(
