@@ -19,6 +19,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -99,43 +100,59 @@ def complete_tree(tree: object, depth: int) -> dict[str, list[float] | list[int]
     return {"feature": feature, "threshold": threshold, "leaf": leaf}
 
 
-def fit(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> dict[str, object]:
-    """Fit the boosted trees and return the model file's content."""
+@dataclass(frozen=True)
+class Boosting:
+    """How a model's trees are fitted, and what its rows are called in the file ("lines", "blocks")."""
+
+    trees: int
+    depth: int
+    learning_rate: float
+    min_samples_leaf: int
+    rows: str
+
+
+def fit_boosted_trees(
+    x: np.ndarray,
+    y: np.ndarray,
+    features: tuple[str, ...],
+    how: Boosting,
+    weights: np.ndarray | None = None,
+) -> dict[str, object]:
+    """Fit scikit-learn's exact gradient boosting and return the model file's content (complete trees,
+    learning rate applied), checked against scikit-learn's own scores on the training rows."""
     from sklearn.ensemble import GradientBoostingClassifier
 
     booster = GradientBoostingClassifier(
-        n_estimators=TREES,
-        max_depth=DEPTH,
-        learning_rate=LEARNING_RATE,
-        min_samples_leaf=MIN_SAMPLES_LEAF,
+        n_estimators=how.trees,
+        max_depth=how.depth,
+        learning_rate=how.learning_rate,
+        min_samples_leaf=how.min_samples_leaf,
         subsample=1.0,
         random_state=0,
     )
     booster.fit(x, y, sample_weight=weights)
-    prior = float(np.average(y, weights=weights))
+    prior = float(np.mean(y) if weights is None else np.average(y, weights=weights))
     trees = []
     for estimator in booster.estimators_[:, 0]:
-        tree = complete_tree(estimator.tree_, DEPTH)
-        tree["leaf"] = [LEARNING_RATE * v for v in tree["leaf"]]  # type: ignore[union-attr]
+        tree = complete_tree(estimator.tree_, how.depth)
+        tree["leaf"] = [how.learning_rate * v for v in tree["leaf"]]  # type: ignore[union-attr]
         trees.append(tree)
     model: dict[str, object] = {
         "format": "webcurate-boosted-trees/1",
-        "features": list(FEATURE_NAMES),
-        "depth": DEPTH,
+        "features": list(features),
+        "depth": how.depth,
         "base": float(np.log(prior / (1 - prior))),
         "trees": trees,
         "fitted": {
-            "lines": len(y),
+            how.rows: len(y),
             "content_share": round(prior, 6),
-            "trees": TREES,
-            "learning_rate": LEARNING_RATE,
-            "min_samples_leaf": MIN_SAMPLES_LEAF,
+            "trees": how.trees,
+            "learning_rate": how.learning_rate,
+            "min_samples_leaf": how.min_samples_leaf,
         },
     }
-    # The numpy evaluation must agree with scikit-learn's own on the training lines.
     ours = model_from_json(model, "").log_odds(x)
-    theirs = booster.decision_function(x)
-    worst = float(np.max(np.abs(ours - theirs)))
+    worst = float(np.max(np.abs(ours - booster.decision_function(x))))
     assert worst < 1e-6, f"exported trees disagree with scikit-learn by {worst}"
     return model
 
@@ -155,7 +172,8 @@ def main(argv: list[str] | None = None) -> int:
     pages = training_pages(load_pages())
     x, y, weights = training_matrix(pages)
     print(f"training lines: {len(y)} from {len(pages)} pages, content share {y.mean():.3f}", file=sys.stderr)
-    data = model_bytes(fit(x, y, weights))
+    how = Boosting(TREES, DEPTH, LEARNING_RATE, MIN_SAMPLES_LEAF, "lines")
+    data = model_bytes(fit_boosted_trees(x, y, FEATURE_NAMES, how, weights))
     args.out.write_bytes(data)
     print(f"wrote {args.out} ({len(data)} bytes) in {time.perf_counter() - started:.1f} s", file=sys.stderr)
     return 0

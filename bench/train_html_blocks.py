@@ -21,15 +21,13 @@ import argparse
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import dev_data, read_jsonl
-from bench.train_boilerplate import complete_tree, model_bytes
-from pipeline.cleaning.boilerplate.model import model_from_json
+from bench.train_boilerplate import Boosting, fit_boosted_trees, model_bytes
 from pipeline.cleaning.decode import decode_bytes, normalise_newlines
 from pipeline.cleaning.formats.html import HtmlPage, read_page
 from pipeline.cleaning.formats.html_blocks import (
@@ -102,43 +100,10 @@ def matrix(pages: list[tuple[str, str, bytes, str]]) -> tuple[np.ndarray, np.nda
     return np.concatenate(xs), np.concatenate(ys), np.concatenate(groups)
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+def fit(x: np.ndarray, y: np.ndarray) -> dict[str, object]:
     """Fit the boosted trees and return the model file's content."""
-    from sklearn.ensemble import GradientBoostingClassifier
-
-    booster = GradientBoostingClassifier(
-        n_estimators=TREES,
-        max_depth=DEPTH,
-        learning_rate=LEARNING_RATE,
-        min_samples_leaf=MIN_SAMPLES_LEAF,
-        subsample=1.0,
-        random_state=0,
-    )
-    booster.fit(x, y)
-    prior = float(np.mean(y))
-    trees = []
-    for estimator in booster.estimators_[:, 0]:
-        tree = complete_tree(estimator.tree_, DEPTH)
-        tree["leaf"] = [LEARNING_RATE * v for v in tree["leaf"]]  # type: ignore[union-attr]
-        trees.append(tree)
-    model: dict[str, Any] = {
-        "format": "webcurate-boosted-trees/1",
-        "features": list(FEATURE_NAMES),
-        "depth": DEPTH,
-        "base": float(np.log(prior / (1 - prior))),
-        "trees": trees,
-        "fitted": {
-            "blocks": len(y),
-            "content_share": round(prior, 6),
-            "trees": TREES,
-            "learning_rate": LEARNING_RATE,
-            "min_samples_leaf": MIN_SAMPLES_LEAF,
-        },
-    }
-    ours = model_from_json(model, "").log_odds(x)
-    worst = float(np.max(np.abs(ours - booster.decision_function(x))))
-    assert worst < 1e-6, f"exported trees disagree with scikit-learn by {worst}"
-    return model
+    how = Boosting(TREES, DEPTH, LEARNING_RATE, MIN_SAMPLES_LEAF, "blocks")
+    return fit_boosted_trees(x, y, tuple(FEATURE_NAMES), how)
 
 
 def training_pages() -> list[tuple[str, str, bytes, str]]:
