@@ -78,13 +78,23 @@ def prepare_rows(fn: DocumentFunction, rows: list[Row]) -> None:
             prepare(rows)
 
 
-def _worker(fn: DocumentFunction, schema: pa.Schema, conn: Connection, state: Any) -> None:
+def _worker(
+    fn: DocumentFunction,
+    schema: pa.Schema,
+    conn: Connection,
+    state: Any,
+    environ: dict[str, str] | None = None,
+) -> None:
     """Worker loop: receive (batch id, indices, packed rows, prepare?), run `fn` on each row, report back.
 
     Messages back: ("rows", batch id, indices, packed batch) with finished rows, ("failed", batch id,
     index, reason) for a row that raised. `state` holds [index being worked on (PREPARING while the
-    rows are prepared together), its start time].
+    rows are prepared together), its start time]. `environ` is the engine's environment when the worker
+    was started: a fork server started earlier (by an earlier run in the same process) holds an older one,
+    and a step reading from object storage needs the credentials of now.
     """
+    if environ is not None:
+        os.environ.update(environ)
     while True:
         task = conn.recv()
         if task is None:
@@ -194,7 +204,9 @@ class LocalEngine:
         """Start one worker process."""
         parent, child = self.context.Pipe()
         state = self.context.RawArray("d", 2)
-        process = self.context.Process(target=_worker, args=(self.fn, self.schema, child, state), daemon=True)
+        process = self.context.Process(
+            target=_worker, args=(self.fn, self.schema, child, state, dict(os.environ)), daemon=True
+        )
         process.start()
         child.close()
         return _Slot(process, parent, state)

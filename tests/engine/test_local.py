@@ -112,3 +112,16 @@ def test_rows_are_prepared_together_and_a_hang_there_blames_no_document() -> Non
     assert [r["y"] for r in rows[10:]] == [2 * x + 1000 for x in range(10, 20)]
     assert [r["y"] for r in rows[:10]] == [2 * x for x in range(10)]
     assert (engine.timed_out, engine.restarted) == (0, 1)
+
+
+def environment_value(row: dict[str, Any]) -> dict[str, Any]:
+    """The worker's value of WEBCURATE_TEST_VALUE, as y."""
+    return {"x": row["x"], "y": int(os.environ.get("WEBCURATE_TEST_VALUE", "-1")), "error": None}
+
+
+def test_workers_see_the_environment_of_when_the_engine_starts_them(monkeypatch: Any) -> None:
+    """A fork server started by an earlier run holds the environment of then; a variable set since (the
+    credentials of an object store) still reaches the workers."""
+    run(LocalEngine(environment_value, failed, workers=1), 2, 2)  # the fork server is up from here on
+    monkeypatch.setenv("WEBCURATE_TEST_VALUE", "7")
+    assert [r["y"] for r in run(LocalEngine(environment_value, failed, workers=1), 2, 2)] == [7, 7]
