@@ -44,18 +44,18 @@ from pipeline.cleaning.boilerplate.features import (
     line_features,
 )
 from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD, TreeModel, load_model
-from pipeline.cleaning.boilerplate.region import COMMENTS, KEEP, MODEL, OUTSIDE, RegionSettings, decide_lines
-from pipeline.cleaning.boilerplate.rules import CORPUS, RuleSet
+from pipeline.cleaning.boilerplate.region import COMMENTS as IN_THREAD
+from pipeline.cleaning.boilerplate.region import KEEP, MODEL, OUTSIDE, RegionSettings, decide_lines
+from pipeline.cleaning.boilerplate.rules import COMMENTS, CORPUS, STRUCTURE, RuleSet
 from pipeline.cleaning.document import RemovedSpan
 
 MAX_PASSES = 4  # passes over the kept text until nothing more is removed
 PROSE_MIN_STOP = 0.1  # a sentence is prose when at least this share of its words are function words
 MODEL_GROUP = "model"  # the group of the model's and the region stage's removals
-COMMENTS_GROUP = "comments"
 _DECIDED = {
     MODEL: Label("model", MODEL_GROUP),
     OUTSIDE: Label("outside_main_region", MODEL_GROUP),
-    COMMENTS: Label("comments", COMMENTS_GROUP),
+    IN_THREAD: Label("comments", COMMENTS),  # the thread joins the comment prompts' group
 }
 _STRUCTURE_CODES = {"link_list": RULE_LINK_LIST, "boilerplate_tail": RULE_TAIL}
 _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
@@ -99,7 +99,7 @@ def rule_code(label: Label | None) -> int:
     code = _STRUCTURE_CODES.get(label.rule)
     if code is not None:
         return code
-    return RULE_OTHER if label.group == "structure" else RULE_NAMED
+    return RULE_OTHER if label.group == STRUCTURE else RULE_NAMED
 
 
 @dataclass(frozen=True)
