@@ -1,6 +1,8 @@
-"""Classify the lines of a text body as article or boilerplate, and cut the boilerplate out.
+"""The named rules and structural signals over the lines of a text body (`rule_labels`): the first
+stage of boilerplate removal (remove.py). A label from a certain rule removes its line; the others
+(`link_list`, `date_line`, a user rule with `certain: false`) are evidence for the fitted model.
 
-Whole lines are kept or removed; kept lines are copied verbatim, so the clean text is the input with
+Whole lines are labelled; kept lines are copied verbatim, so the clean text is the input with
 the removed spans cut out and runs of blank lines folded to one. One pass over the lines computes the
 features that do not depend on neighbours (rule match, word count, stop-word density, sentence
 punctuation, list shape); context steps then look at each line's neighbourhood:
@@ -15,9 +17,9 @@ punctuation, list shape); context steps then look at each line's neighbourhood:
 5. a short title line alone above a removed promo box goes with the box (`promo_title`);
 6. a boilerplate-dense tail after the last run of article prose is trimmed (`boilerplate_tail`).
 
-The context steps repeat on the kept lines until nothing more is removed, so cleaning the result
-again changes nothing. Article prose (long lines with function words and sentence punctuation) is
-only removed by a rule, as a duplicate, or between widgets of a boilerplate-dense tail.
+The context steps repeat on the lines not yet labelled until nothing more is labelled. Article prose
+(long lines with function words and sentence punctuation) is only labelled by a rule, as a duplicate,
+or between widgets of a boilerplate-dense tail.
 
 Speed: rules are matched through a dispatch built once per rule set and language (see `_Compiled`):
 a line is tried only against the anchored rules that can start with its first character, and against
