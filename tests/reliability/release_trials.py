@@ -272,13 +272,33 @@ def verify_version(root: Path, version: str, *, readers: bool = False, rehash: b
         failures.append(f"{version}: the parts hold {rows} rows, the manifest says {manifest.get('rows')}")
     if failures:
         return failures
-    if rehash:
-        tables = {name: pq.read_table(folder / name, schema=SCHEMAS[name].arrow) for name in manifest["rows"]}
-        if content_hash(tables) != manifest["content_hash"]:
-            failures.append(f"{version}: the rows read back do not hash to the manifest's content_hash")
+
+    def read(name: str) -> pa.Table:
+        """A table of the version, read from its folder."""
+        return pq.read_table(folder / name, schema=SCHEMAS[name].arrow)
+
+    return verify_read_back(version, folder, manifest, read, rehash=rehash, readers=readers)
+
+
+def verify_read_back(
+    version: str,
+    folder: Any,
+    manifest: dict[str, Any],
+    read: Callable[[str], pa.Table],
+    *,
+    rehash: bool,
+    readers: bool,
+    every_reader: Callable[[Any, int], list[str]] | None = None,
+) -> list[str]:
+    """Failures of a version's rows read back (`read` gives a table by name; the folder is local or on a
+    store): their content hash against the manifest's (`rehash`), and the row counts `every_reader`
+    (read_with_every_reader by default) finds."""
+    failures: list[str] = []
+    if rehash and content_hash({name: read(name) for name in manifest["rows"]}) != manifest["content_hash"]:
+        failures.append(f"{version}: the rows read back do not hash to the manifest's content_hash")
     if readers:
         for name, count in manifest["rows"].items():
-            failures += read_with_every_reader(folder / name, count)
+            failures += (every_reader or read_with_every_reader)(folder / name, count)
     return failures
 
 
