@@ -7,14 +7,18 @@ computation on inputs made to reach its edges.
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from typing import Any
 
 import pytest
+from ftfy.badness import BADNESS_RE
+from ftfy.badness import is_bad as ftfy_is_bad
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.common import DEV_DATA
 from pipeline.cleaning.boilerplate import repeated
 from pipeline.cleaning.boilerplate.repeated import (
     MAX_REPLACED_CHARS,
@@ -25,17 +29,23 @@ from pipeline.cleaning.boilerplate.repeated import (
     lines_with_hashes,
 )
 from pipeline.cleaning.decode import (
+    AMBIGUOUS_NBSP,
     CONTINUATION_CHARS,
     CONTROL_SAMPLE,
     LEAD_CHARS,
     MOJIBAKE_HINT,
     UndecodableError,
+    _class_chars,
+    badness_anchors,
+    could_be_mojibake,
     decode_bytes,
+    is_bad,
 )
 from pipeline.cleaning.formats import looks_like_markdown
 from pipeline.cleaning.formats.frontmatter import split_header_lines
 from pipeline.cleaning.formats.markdown import markdown_parser, wikilink_rule
 
+MOJIBAKE_CASES = DEV_DATA / "mojibake" / "cases.jsonl"
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 # --- Markdown --------------------------------------------------------------------------------------------
@@ -197,6 +207,77 @@ def test_the_mojibake_hint_finds_exactly_the_pairs_it_was_written_for(first: str
     for second in HINT_CHARS:
         for text in (first + second, "x" + first + second + "y", first):
             assert bool(MOJIBAKE_HINT.search(text)) == bool(PLAIN_HINT.search(text)), repr(text)
+
+
+# ftfy's badness regex: one string per alternative made of a character of each of its items, and the
+# characters its classes name, to build texts that reach every alternative and the windows' edges.
+BADNESS_ITEMS = [list(branch) for branch in re._parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)[0][1][1]]  # type: ignore[attr-defined]
+
+
+def _example(op: Any, arg: Any) -> str:
+    """One character an item of the parsed regex matches ("" for "^" and optional items)."""
+    chars = _class_chars(op, arg)
+    if chars:
+        return min(chars)
+    return {"IN": " " if "SPACE" in str(arg) else "é", "ANY": "x", "NOT_LITERAL": "é"}.get(str(op), "")
+
+
+BRANCH_EXAMPLES = ["".join(_example(op, arg) for op, arg in items) for items in BADNESS_ITEMS]
+BADNESS_CHARS = sorted(
+    {
+        ch
+        for items in BADNESS_ITEMS
+        for op, arg in items
+        for ch in _class_chars(op, arg) or ()
+        if not ch.isascii()
+    }
+)
+
+
+def test_the_badness_shortcut_is_in_use() -> None:
+    _, anchors, width = badness_anchors()
+    assert anchors is not None and width == 7
+    # Letters of running text are not anchors: such text is searched nowhere.
+    assert not anchors.search("Die größere Übersicht für Ärzte; ελληνικά και русский текст".lower())
+
+
+@pytest.mark.parametrize("example", BRANCH_EXAMPLES)
+def test_each_alternative_of_the_badness_regex_is_found_anywhere_in_a_text(example: str) -> None:
+    assert ftfy_is_bad(example) and is_bad(example), example
+    # Elsewhere than at the start, "^" no longer matches: the two must still agree.
+    for text in (example, "ab " + example, "x" * 500 + example + " y", "Ça va. " * 50 + example + "\nok"):
+        assert is_bad(text) == ftfy_is_bad(text), repr(text)
+        # Cut short or split, the shortcut still says what the full regex says.
+        for cut in (text[1:], text[:-1], text[: len(text) // 2], text.replace(example[-1], " ")):
+            assert is_bad(cut) == ftfy_is_bad(cut), repr(cut)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from([*BADNESS_CHARS[::3], "a", "Z", " ", "\n", ".", "é", "я", "Ω"]), max_size=40))
+def test_the_badness_shortcut_agrees_with_ftfy(chars: list[str]) -> None:
+    text = "".join(chars)
+    assert is_bad(text) == ftfy_is_bad(text)
+    assert is_bad("Text " * 30 + text) == ftfy_is_bad("Text " * 30 + text)
+
+
+@pytest.mark.skipif(not MOJIBAKE_CASES.is_file(), reason=f"{MOJIBAKE_CASES} is not beside the checkout")
+def test_the_badness_shortcut_agrees_with_ftfy_on_the_mojibake_cases() -> None:
+    cases = [json.loads(line) for line in MOJIBAKE_CASES.read_text(encoding="utf-8").split("\n") if line]
+    texts = [case[key] for case in cases for key in ("original", "expected")]
+    texts += [line for text in texts for line in text.splitlines()]
+    assert sum(map(ftfy_is_bad, texts)) > 100
+    assert [is_bad(t) for t in texts] == [ftfy_is_bad(t) for t in texts]
+    for text in texts:
+        assert could_be_mojibake(text) == _could_be_mojibake_as_written(text), repr(text)
+
+
+def _could_be_mojibake_as_written(text: str) -> bool:
+    """The guard with ftfy's own badness test."""
+    if text.isascii() or not MOJIBAKE_HINT.search(text) or not ftfy_is_bad(text):
+        return False
+    if AMBIGUOUS_NBSP not in text or text.count(AMBIGUOUS_NBSP) > 1:
+        return True
+    return ftfy_is_bad(text.replace(AMBIGUOUS_NBSP, " "))
 
 
 def test_control_characters_are_counted_in_the_sample_whatever_their_byte_offset() -> None:
