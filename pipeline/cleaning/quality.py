@@ -40,9 +40,8 @@ Gopher's published values for these signals, as a reference, never as a default.
 
 Speed: the words come from one lowercase, one byte-table translate, one regex substitution and one
 split (see `words_of`), the lines from one split; every per-word and per-line step after that is a
-C-level `map`/`sum`/`set`. Measured on a shared 2-core box (CPU time): about 0.1 ms for a 2 KB
-document, twice that when it repeats a 5-gram (the n-grams are then counted), about 0.08 ms per KB on
-long documents.
+C-level `map`/`sum`/`set` or numpy operation (repeated 5-grams are found by sorting word ids). Measured
+on a shared 2-core box (CPU time): about 0.24 ms for a real 4 KB web page.
 """
 
 from __future__ import annotations
@@ -50,7 +49,6 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from itertools import compress, repeat
@@ -58,6 +56,7 @@ from operator import itemgetter, methodcaller
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
 from pipeline.cleaning.boilerplate.rules import STOP_WORDS
@@ -279,13 +278,12 @@ def schema_entries(*, nullable: bool | None = None) -> list[dict[str, Any]]:
 
 _LAST_CHAR = itemgetter(slice(-1, None))  # "" for an empty string, where [-1] would raise
 _IS_BULLET = methodcaller("startswith", _BULLETS)
-_MORE_THAN_ONCE = (1).__lt__
 
 
 def quality_signals(text: str, language: str | None) -> QualitySignals:
     """The quality signals of a clean document text in a language (ISO 639-1, "und" or None)."""
-    # Every per-word and per-line step is a C-level map/sum/set; Python loops only run for the few
-    # documents that repeat a line or a 5-gram.
+    # Every per-word and per-line step is a C-level map/sum/set or numpy operation; a Python loop only
+    # runs for the few documents that repeat a line.
     words = words_of(text)
     n_words = len(words)
     word_chars = sum(map(len, words))
@@ -330,18 +328,38 @@ def _duplicate_ngram_chars(words: list[str], n: int) -> int:
     count = len(words)
     if count <= n:
         return 0
-    grams = list(zip(*(words[k:] for k in range(n)), strict=False))
-    if len(set(grams)) == len(grams):
-        return 0  # most documents repeat no n-gram: decided in C
-    counts = Counter(grams)
-    # One byte per n-gram start (1 if its n-gram repeats), read as a big integer: OR-ing it with itself
-    # shifted by 1..n-1 bytes marks every word that some repeated n-gram covers, all in C.
-    starts = bytes(map(_MORE_THAN_ONCE, map(counts.__getitem__, grams))) + bytes(n - 1)
-    flags = int.from_bytes(starts, "big")
-    covered = flags
-    for shift in range(1, n):
-        covered |= flags >> (8 * shift)
-    return sum(compress(map(len, words), covered.to_bytes(count, "big")))
+    # Half of real pages repeat some 5-gram, and counting tuples of words costs ~0.15 ms a page. Instead
+    # each word gets an id (the index of its last occurrence: equal words, equal ids, all below 2**bits),
+    # an n-gram is its n ids side by side in int64 columns (one column up to 4,095 words for 5-grams),
+    # and the repeated n-grams are the equal neighbours once the columns are sorted.
+    bits = count.bit_length()
+    last = dict(zip(words, range(count), strict=True))
+    ids = np.fromiter(map(last.__getitem__, words), np.int64, count)
+    starts = count - n + 1
+    per_column = 63 // bits
+    columns = []
+    for first in range(0, n, per_column):
+        column = ids[first : first + starts].copy()
+        for k in range(first + 1, min(first + per_column, n)):
+            column <<= bits
+            column |= ids[k : k + starts]
+        columns.append(column)
+    order = np.argsort(columns[0]) if len(columns) == 1 else np.lexsort(columns[::-1])
+    same = np.ones(starts - 1, dtype=bool)
+    for column in columns:
+        ranked = column[order]
+        same &= ranked[1:] == ranked[:-1]
+    if not same.any():
+        return 0  # most documents repeat no n-gram
+    repeated_ranked = np.zeros(starts, dtype=bool)
+    repeated_ranked[1:] = same
+    repeated_ranked[:-1] |= same
+    repeated = np.empty(starts, dtype=bool)
+    repeated[order] = repeated_ranked
+    covered = np.zeros(count, dtype=bool)
+    for k in range(n):
+        covered[k : k + starts] |= repeated
+    return sum(compress(map(len, words), covered.tobytes()))
 
 
 # --- thresholds ----------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from pipeline.cleaning.quality import (
     QualitySignals,
     QualityThresholds,
     ThresholdsFileError,
+    _duplicate_ngram_chars,
     card_section,
     failed_thresholds,
     load_thresholds,
@@ -113,6 +115,31 @@ def test_duplicate_5grams_need_five_words_and_ignore_case_and_punctuation() -> N
     # overlapping repeats: (la la la la la) at 0 and 1 covers all six words
     assert quality_signals("la la la la la la", "fr").frac_chars_dupe_5grams == 1.0
     assert quality_signals("a b c", "en").frac_chars_dupe_5grams == 0.0
+
+
+def duplicate_ngram_chars_of_tuples(words: list[str], n: int) -> int:
+    """The definition, with the n-grams as tuples of words: characters of the words that some occurrence
+    of a repeated n-gram covers."""
+    grams = [tuple(words[i : i + n]) for i in range(len(words) - n + 1)]
+    counts = Counter(grams)
+    covered = {i + k for i, gram in enumerate(grams) if counts[gram] > 1 for k in range(n)}
+    return sum(len(words[i]) for i in covered)
+
+
+# Few distinct words, so that n-grams repeat, overlap and nearly repeat.
+@given(st.lists(st.sampled_from(["a", "bb", "ccc", "dd", "é", "Straße"]), max_size=80), st.integers(1, 6))
+def test_duplicate_ngram_characters_by_ids_equal_those_by_tuples_of_words(words: list[str], n: int) -> None:
+    assert _duplicate_ngram_chars(words, n) == duplicate_ngram_chars_of_tuples(words, n)
+
+
+@pytest.mark.parametrize(("count", "n"), [(4095, 5), (4096, 5), (5000, 5), (5000, 13), (70000, 5)])
+def test_duplicate_ngrams_of_long_documents_whose_ids_take_several_columns(count: int, n: int) -> None:
+    # Up to 4,095 words a 5-gram's ids fit one int64; longer texts sort on two or more columns.
+    words = [f"w{i % 997}" for i in range(count)]
+    words[100:120] = words[3000:3020] = [f"r{i}" for i in range(20)]
+    words[3017] = "x"  # a near repeat: its n-grams that hold "x" are not repeated
+    assert _duplicate_ngram_chars(words, n) == duplicate_ngram_chars_of_tuples(words, n) > 0
+    assert _duplicate_ngram_chars(words[:996], n) == 0
 
 
 def test_stop_word_fraction_uses_the_language_list() -> None:
