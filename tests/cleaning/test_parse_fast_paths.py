@@ -12,6 +12,7 @@ import re
 import unicodedata
 from typing import Any
 
+import ftfy
 import pytest
 from ftfy.badness import BADNESS_RE
 from ftfy.badness import is_bad as ftfy_is_bad
@@ -19,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench.common import DEV_DATA
+from pipeline.cleaning import decode
 from pipeline.cleaning.boilerplate import repeated
 from pipeline.cleaning.boilerplate.repeated import (
     MAX_REPLACED_CHARS,
@@ -39,6 +41,8 @@ from pipeline.cleaning.decode import (
     badness_anchors,
     could_be_mojibake,
     decode_bytes,
+    fix_text,
+    ftfy_config,
     is_bad,
 )
 from pipeline.cleaning.formats import looks_like_markdown
@@ -278,6 +282,46 @@ def _could_be_mojibake_as_written(text: str) -> bool:
     if AMBIGUOUS_NBSP not in text or text.count(AMBIGUOUS_NBSP) > 1:
         return True
     return ftfy_is_bad(text.replace(AMBIGUOUS_NBSP, " "))
+
+
+# Lines that reach each of the fixes ftfy_config() applies, and lines it leaves alone.
+FTFY_LINES = [
+    "plain ASCII line",
+    "",
+    "Größere Übersicht – „Anti-Bürokratie“ 100 €",
+    "L’été à Paris: déjà vu",
+    "AmazonÃ¢â‚¬â„¢s quarterly",  # mojibake, twice over
+    "voilÃ  le travail",  # a lost no-break byte
+    "SlovenÄ\ufffdina",
+    "cp1252 as latin-1: \x93quoted\x94",  # C1 controls
+    "colour \x1b[31mred\x1b[0m here",  # a terminal escape
+    "a lone surrogate \ud83d here",
+    "decomposed e\u0301 accent",  # not NFC
+    "MISUTÂ\xa0AJIKKO",
+    "русский текст и ελληνικά",
+]
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(FTFY_LINES), max_size=12), st.sampled_from(["\n", "\n\n", " \n"]))
+def test_fix_text_line_by_line_is_ftfys(lines: list[str], joiner: str) -> None:
+    text = joiner.join(lines)
+    assert fix_text(text) == ftfy.fix_text(text, config=ftfy_config())
+
+
+def test_fix_text_cuts_long_lines_where_ftfy_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    short = ftfy_config()._replace(max_decode_length=7)
+    monkeypatch.setattr(decode, "ftfy_config", lambda: short)
+    for text in ["AmazonÃ¢â‚¬â„¢s quarterly\nok", "x" * 20 + "Ã©tÃ©\n\nÃ©tÃ©" + "y" * 9]:
+        assert fix_text(text) == ftfy.fix_text(text, config=short), repr(text)
+
+
+@pytest.mark.skipif(not MOJIBAKE_CASES.is_file(), reason=f"{MOJIBAKE_CASES} is not beside the checkout")
+def test_fix_text_is_ftfys_on_the_mojibake_cases() -> None:
+    cases = [json.loads(line) for line in MOJIBAKE_CASES.read_text(encoding="utf-8").split("\n") if line]
+    texts = [case[key] for case in cases for key in ("original", "expected")]
+    for text in [*texts, "\n".join(texts)]:
+        assert fix_text(text) == ftfy.fix_text(text, config=ftfy_config()), repr(text)
 
 
 def test_control_characters_are_counted_in_the_sample_whatever_their_byte_offset() -> None:
