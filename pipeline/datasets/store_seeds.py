@@ -7,12 +7,19 @@ what the cache keys need: the worker that reads the bytes computes the content's
 tables, so a run from the store publishes the same tables as a run from a folder of the same files. The
 order is the local walk's (a folder's files, then its subfolders, by name); names starting with "." are
 left out, as on disk.
+
+A worker reads its task's objects ahead of the parse (`prefetch`, then `read_store_seed` takes them), a few
+at a time on threads, so that the GETs' round trips overlap each other and the parsing: read one after
+the other, the parse step waited on each object in turn (10k objects: 24 s instead of 7 s from a folder).
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pyarrow.fs as pafs
 
@@ -65,8 +72,108 @@ def store_identity(stat_key: str) -> str:
     return hashlib.sha256(f"object {stat_key}".encode()).hexdigest()
 
 
+# What one object read names: the seeds root, the object's relative key, its listed stat key, the size limit.
+Request = tuple[str, str, str, int]
+# Reads in flight or done and not yet taken, per worker process: enough to keep a parse fed while the
+# store answers (a GET is ~2 ms, a parse ~1.5 ms of CPU), few enough that memory stays bounded by
+# PREFETCH_BYTES of listed sizes (one object larger than that is still read, alone).
+PREFETCH_THREADS = 4
+PREFETCH_AHEAD = 16
+PREFETCH_BYTES = 32 * 1024 * 1024
+
+
+def _listed_size(request: Request) -> int:
+    """The object's size as listed (the stat key's first field), 0 if it says none."""
+    size = request[2].partition(":")[0]
+    return int(size) if size.isdigit() else 0
+
+
+class Prefetch:
+    """The objects of a worker's current task, read ahead on a few threads in the task's order.
+
+    Only the thread that runs the steps calls `start` and `take`; the pool's threads only read. A read's
+    error is kept with its future and raised by `take`, so each object fails its own row as a read in
+    the step would."""
+
+    def __init__(
+        self, threads: int = PREFETCH_THREADS, ahead: int = PREFETCH_AHEAD, budget: int = PREFETCH_BYTES
+    ) -> None:
+        self.threads, self.ahead, self.budget = threads, ahead, budget
+        self._pool: ThreadPoolExecutor | None = None
+        self._queue: deque[Request] = deque()
+        self._futures: dict[Request, Future[bytes]] = {}
+        self._held = 0  # listed bytes of the requests in _futures
+
+    def start(self, requests: Iterable[Request]) -> None:
+        """Read these objects ahead, in this order (what an earlier task left unread is dropped)."""
+        self.clear()
+        self._queue.extend(requests)
+        self._fill()
+
+    def clear(self) -> None:
+        """Drop every pending read (those already running finish and are forgotten)."""
+        for future in self._futures.values():
+            future.cancel()
+        self._queue.clear()
+        self._futures.clear()
+        self._held = 0
+
+    @property
+    def held(self) -> int:
+        """How many reads are started and not yet taken."""
+        return len(self._futures)
+
+    def _fill(self) -> None:
+        """Start reads in order while fewer than `ahead` are held and their listed bytes fit the budget."""
+        while self._queue and len(self._futures) < self.ahead:
+            size = _listed_size(self._queue[0])
+            if self._futures and self._held + size > self.budget:
+                return
+            request = self._queue.popleft()
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="webcurate-prefetch")
+            self._futures[request] = self._pool.submit(_read_object, *request)
+            self._held += size
+
+    def take(self, request: Request) -> bytes | None:
+        """The object's bytes if it was read ahead (raising its read's OSError), None if it was not."""
+        future = self._futures.pop(request, None)
+        if future is None:
+            if request in self._queue:  # asked for out of order: it is read now, not again later
+                self._queue.remove(request)
+            return None
+        self._held -= _listed_size(request)
+        self._fill()  # the next reads go out before this one is waited for
+        return future.result()
+
+
+_PREFETCH = Prefetch()
+
+
+def _fresh_prefetch() -> None:
+    """In a forked child: a prefetch of its own (the parent's pool threads do not exist in it)."""
+    global _PREFETCH
+    _PREFETCH = Prefetch()
+
+
+os.register_at_fork(after_in_child=_fresh_prefetch)
+
+
+def prefetch(requests: Iterable[Request]) -> None:
+    """Start reading these objects ahead in this process; `read_store_seed` takes them as they are asked."""
+    _PREFETCH.start(requests)
+
+
 def read_store_seed(root: str, source_path: str, stat_key: str, max_bytes: int) -> bytes:
-    """The bytes of an object the listing saw; OSError if it is gone, changed since, or too large."""
+    """The bytes of an object the listing saw; OSError if it is gone, changed since, or too large.
+
+    Read ahead by `prefetch` when it was (the same read, on a prefetch thread), here otherwise."""
+    data = _PREFETCH.take((root, source_path, stat_key, max_bytes))
+    return _read_object(root, source_path, stat_key, max_bytes) if data is None else data
+
+
+def _read_object(root: str, source_path: str, stat_key: str, max_bytes: int) -> bytes:
+    """One GET of an object (If-Match its listed ETag on S3), within `max_bytes`."""
     path = StorePath.parse(root) / source_path
     signature = stat_key.partition(":")[2]
     if path.scheme == "s3" and signature.startswith("etag "):

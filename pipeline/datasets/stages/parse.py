@@ -5,13 +5,15 @@ per-document stage too."""
 
 from __future__ import annotations
 
-from functools import partial
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline.datasets.files import PART_ROWS, read_batches
+from pipeline.datasets.objectstore import is_url
 from pipeline.datasets.progress import Log
 from pipeline.datasets.progress import quiet as _quiet
 from pipeline.datasets.stages.core import (
@@ -23,7 +25,15 @@ from pipeline.datasets.stages.core import (
     source_digest,
     stream_input,
 )
-from pipeline.datasets.steps import PARSED_STEP_SCHEMA, SeedsConfig, code_version, parse_keys, parse_step
+from pipeline.datasets.steps import (
+    PARSED_STEP_SCHEMA,
+    Row,
+    SeedsConfig,
+    code_version,
+    parse_keys,
+    parse_step,
+)
+from pipeline.datasets.store_seeds import prefetch
 from pipeline.engine import EngineSpec
 
 NAME = "parsed_documents"
@@ -48,11 +58,33 @@ def tally(batch: pa.RecordBatch, stats: StageStats) -> list[pa.Table]:
     return []
 
 
+@dataclass(frozen=True)
+class ParseStep:
+    """parse_step for one seeds location, as the engines call it: from an object store, `prepare` starts
+    reading a task's objects ahead on a few threads (store_seeds.prefetch), so the parse of one overlaps
+    the GETs of the next; each row is then parsed alone, its object's read error its own skip reason.
+
+    The step's code (steps.py, the cache key's code version) is unchanged by it: the same read, earlier."""
+
+    seeds: SeedsConfig
+
+    def prepare(self, rows: Sequence[Row]) -> None:
+        """Start reading the objects of the rows that will be parsed (nothing for a local folder)."""
+        if is_url(self.seeds.root):
+            prefetch(
+                (self.seeds.root, row["source_path"], row["stat_key"], self.seeds.max_bytes)
+                for row in rows
+                if row["skip_reason"] is None
+            )
+
+    def __call__(self, row: Row) -> Row:
+        """The parsed row."""
+        return parse_step(self.seeds, row)
+
+
 def stage(seeds: SeedsConfig) -> Stage:
     """The parse stage over the files under `seeds`."""
-    return Stage(
-        "parse", PARSED_STEP_SCHEMA, INPUTS, parse_keys, partial(parse_step, seeds), version(seeds), tally
-    )
+    return Stage("parse", PARSED_STEP_SCHEMA, INPUTS, parse_keys, ParseStep(seeds), version(seeds), tally)
 
 
 def parse(
