@@ -176,9 +176,7 @@ def check_settings(settings: Settings) -> list[SettingProblem]:
         *_file_problems(settings),
     ]
     if settings.work_dir and is_url(settings.work_dir):
-        problem = "stage files on an object store are not supported yet (seeds and releases are)"
-        fix = "set it to a local folder (the stage files are the run's cache), or unset it"
-        problems.append(SettingProblem(ENVIRONMENT["work_dir"], settings.work_dir, problem, fix))
+        problems += _store_problems("work_dir", settings.work_dir)
     elif settings.work_dir:
         problems += _writable_problems("work_dir", settings.work_dir, Path(settings.work_dir))
     schemas = Path(settings.schemas_dir)

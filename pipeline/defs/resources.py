@@ -12,7 +12,7 @@ from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOI
 from pipeline.cleaning.boilerplate.repeated import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 from pipeline.datasets.dedup import DEFAULT_THRESHOLD
-from pipeline.datasets.objectstore import StorePath, location
+from pipeline.datasets.objectstore import StorePath, is_url, location
 from pipeline.datasets.stages import DEFAULT_BATCH_SIZE, StageStore
 from pipeline.engine import EngineSpec
 from pipeline.engine.local import DEFAULT_TIMEOUT_S
@@ -83,9 +83,16 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
         return EngineSpec(self.engine, self.workers or None, self.doc_timeout_s, self.ray_address)
 
     def stage_store(self, instance: dg.DagsterInstance) -> StageStore:
-        """Where the stage files live: the work folder, by default `webcurate/` in the instance's storage."""
-        base = Path(self.work_dir) if self.work_dir else Path(instance.storage_directory()) / "webcurate"
-        return StageStore.from_uri(base)
+        """Where the stage files live: the work folder, by default `webcurate/` in the instance's storage.
+
+        A work folder on an object store is worked on in a mirror in the instance's storage (the stages
+        are on the store; the mirror only spares downloading what it already holds)."""
+        storage = Path(instance.storage_directory())
+        if self.work_dir and is_url(self.work_dir):
+            where = StorePath.parse(self.work_dir)
+            mirror = storage / "webcurate-mirror" / where.scheme / where.bucket / where.key
+            return StageStore.from_uri(self.work_dir, mirror=mirror)
+        return StageStore.from_uri(Path(self.work_dir) if self.work_dir else storage / "webcurate")
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None) -> WebcurateSettings:
