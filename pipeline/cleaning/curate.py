@@ -27,7 +27,7 @@ from pipeline.cleaning.language import (
     needs_translation,
     tag_document,
 )
-from pipeline.cleaning.pii import Redaction, may_hold_pii, redact_pii, shift_offset
+from pipeline.cleaning.pii import Redaction, redact_pii, shift_offset, texts_with_candidates
 from pipeline.cleaning.translate import TranslationBackend
 
 
@@ -189,10 +189,10 @@ def redact_document(cleaned: CleanDocument) -> tuple[CleanDocument, list[Redacti
     """A clean document with e-mail addresses, phone numbers and IP addresses replaced by placeholders in
     its text, headings and removed spans; anchors follow the text. The redactions hold no values."""
     # Removed spans keep their offsets into the parsed body, but their text must not publish a value either
-    # (most spans hold none, which one search of them all tells).
+    # (most spans hold none: one scan of them all tells which may, and only those are redacted).
     removed = list(cleaned.removed)
-    if removed and may_hold_pii(span.text for span in removed):
-        removed = [_redacted_span(span) for span in removed]
+    if removed and (holding := texts_with_candidates([span.text for span in removed])):
+        removed = [_redacted_span(span) if i in holding else span for i, span in enumerate(removed)]
     text, redactions = redact_pii(cleaned.doc.text)
     if not redactions:
         return dataclasses.replace(cleaned, removed=removed), []

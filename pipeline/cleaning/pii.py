@@ -48,6 +48,7 @@ import ipaddress
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Literal
 
 PiiType = Literal["email", "phone", "ip"]
@@ -158,6 +159,17 @@ def may_hold_pii(texts: Iterable[str]) -> bool:
     "\\n" as it treats the start or end of a text, so the joined texts hold a candidate exactly when
     one of them does."""
     return _PII.search("\n".join(texts)) is not None
+
+
+def texts_with_candidates(texts: Sequence[str]) -> set[int]:
+    """The indices of the texts in which `redact_pii` may find a value (in the others it finds none).
+
+    One scan of the texts joined by "\\n", as in may_hold_pii: no candidate spans a "\\n", and the
+    characters around a text's own candidates are judged as when the text is searched alone, so each
+    candidate lies in the text that has it, and the texts left out need no search of their own."""
+    joined = "\n".join(texts)
+    ends = list(accumulate(len(text) + 1 for text in texts))  # where the text after each one starts
+    return {bisect.bisect_right(ends, match.start()) for match in _PII.finditer(joined)}
 
 
 def shift_offset(offset: int, redactions: Sequence[Redaction]) -> int:

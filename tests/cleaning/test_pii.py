@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from pipeline.cleaning.curate import CleanDocument, redact_document
 from pipeline.cleaning.document import ParsedDocument, RemovedSpan
-from pipeline.cleaning.pii import _PII, PLACEHOLDERS, Redaction, may_hold_pii, redact_pii, shift_offset
+from pipeline.cleaning.pii import (
+    _PII,
+    PLACEHOLDERS,
+    Redaction,
+    may_hold_pii,
+    redact_pii,
+    shift_offset,
+    texts_with_candidates,
+)
 
 EMAILS = [
     "jane.doe@example.com",
@@ -217,6 +225,14 @@ def test_one_search_of_joined_texts_tells_whether_any_holds_pii(texts: list[str]
     assert may_hold_pii(texts) == any(_PII.search(text) for text in texts)
     if not may_hold_pii(texts):
         assert all(redact_pii(text) == (text, []) for text in texts)
+
+
+@given(st.lists(PII_TEXT, max_size=6))
+def test_one_scan_of_joined_texts_tells_which_may_hold_pii(texts: list[str]) -> None:
+    """texts_with_candidates names exactly the texts with a candidate of their own."""
+    holding = texts_with_candidates(texts)
+    assert holding == {i for i, text in enumerate(texts) if _PII.search(text)}
+    assert all(redact_pii(text) == (text, []) for i, text in enumerate(texts) if i not in holding)
 
 
 def test_removed_spans_are_redacted_and_left_alone_without_values() -> None:
