@@ -20,8 +20,14 @@ A publish stages the version in a local folder exactly as on disk (versions.stag
 A writer killed before 3 leaves a claim and files under a prefix without a manifest, which no reader
 trusts (`list_versions` and `read_latest` require the manifest) and no later writer reuses or
 overwrites; killed between 3 and 4 it leaves a complete version `LATEST` does not name, as on disk.
-Those leftovers are removed only by an operator (a lifecycle rule on `.claims/`); nothing here deletes
-in a bucket, since a writer on another machine may still be alive.
+
+Each publish first sweeps such leftovers (`sweep_abandoned`): a claim without a manifest whose writer is
+gone, that is a process of this machine that no longer runs, or any writer after `ABANDONED_AFTER`
+(24 h, far past any publish), is marked swept (a compare-and-swap on the claim, so one sweeper acts) and
+the files under its prefix are deleted. The claim stays, so its number is never claimed again. A writer
+checks its claim is still its own just before it commits and gives up if it was swept; a writer paused
+for longer than the grace period exactly between that check and its manifest is the one case the sweep
+could delete under, which is why the grace is a day, not minutes.
 
 A store that ignores these conditions would break the promise: AWS S3 honours both (create-only puts
 since 2024-08, `If-Match` since 2024-11); the SeaweedFS server of the tests refuses a conflicting one of
@@ -30,6 +36,7 @@ each with PreconditionFailed (tests/objectstore/test_conditional_writes.py).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import os
@@ -80,6 +87,12 @@ STORE_STAGES = (
     "blocked",
 )
 UPLOAD_THREADS = 8
+# A claim without a manifest is abandoned this long after it was made, whoever made it (see above).
+ABANDONED_AFTER = dt.timedelta(hours=24)
+
+
+class ClaimLost(Exception):
+    """A writer's claim was swept as abandoned before it committed: it must not commit."""
 
 
 def _number(name: str) -> int:
@@ -130,6 +143,83 @@ def claim_version(root: StorePath, token: str) -> str:
             number += 1
             continue
         return name
+
+
+def _claim_body(data: bytes) -> dict[str, Any]:
+    """A claim's JSON ({} when it is not an object)."""
+    try:
+        body = json.loads(data)
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _writer_gone(body: Mapping[str, Any], age: dt.timedelta, older_than: dt.timedelta, host: str) -> bool:
+    """Whether a claim's writer is gone: a process of `host` that no longer runs, or any writer once the
+    claim is `older_than` (another machine's processes cannot be seen from here)."""
+    writer_host, _, rest = str(body.get("writer", "")).partition(":")
+    pid = rest.partition(":")[0]
+    if writer_host == host and pid.isdigit():
+        return not pid_alive(int(pid))
+    return age >= older_than
+
+
+def sweep_abandoned(
+    root: StorePath,
+    *,
+    older_than: dt.timedelta = ABANDONED_AFTER,
+    host: str | None = None,
+    now: dt.datetime | None = None,
+) -> list[str]:
+    """Delete the files of the versions claimed under `root` whose writer is gone without committing
+    them, marking their claims swept (kept: the numbers stay taken); the versions swept.
+
+    `host` is the machine whose processes can be checked (this one by default); `now` the time claims'
+    ages are measured at (the store's clock is what dates them)."""
+    host = socket.gethostname() if host is None else host
+    now = dt.datetime.now(dt.UTC) if now is None else now
+    claims = [
+        info
+        for info in (root / CLAIMS).listing()
+        if info.type == pafs.FileType.File and VERSION_NAME.match(info.base_name.removesuffix(".json"))
+    ]
+    if not claims:
+        return []
+    committed = set(list_versions(root))
+    swept = []
+    for info in claims:
+        version = info.base_name.removesuffix(".json")
+        if version in committed:
+            continue
+        claim = root / CLAIMS / info.base_name
+        found = claim.get_with_etag()
+        if found is None:
+            continue
+        body = _claim_body(found[0])
+        age = now - dt.datetime.fromtimestamp((info.mtime_ns or 0) / 1e9, dt.UTC)
+        if body.get("swept") or not _writer_gone(body, age, older_than, host):
+            continue
+        stamp = now.isoformat(timespec="seconds")
+        try:  # one sweeper marks it; a writer that checks its claim from now on gives up
+            claim.put_if_match(json.dumps({**body, "swept": stamp}).encode(), found[1])
+        except PreconditionFailed:
+            continue
+        if (root / version / MANIFEST).is_file():  # its writer committed just before the mark: whole
+            continue
+        root.filesystem.delete_dir_contents((root / version).fs_path, missing_dir_ok=True)
+        swept.append(version)
+    return swept
+
+
+def _check_claim(root: StorePath, version: str, token: str) -> None:
+    """ClaimLost unless `version`'s claim is still this writer's and not swept."""
+    found = (root / CLAIMS / f"{version}.json").get_with_etag()
+    body = _claim_body(found[0]) if found is not None else {}
+    if body.get("writer") != token or body.get("swept"):
+        raise ClaimLost(
+            f"{root / version}: the claim was swept as abandoned while this writer ran (longer than "
+            f"{ABANDONED_AFTER}); nothing was committed, the next run publishes"
+        )
 
 
 def move_latest(root: StorePath, version: str) -> None:
@@ -212,6 +302,9 @@ def publish_stored(
             on_stage("unchanged")
             message = f"content equals {newer}; nothing new"
             return Release(newer, root / newer, False, staged.digest, staged.rows, message)
+        # Hygiene, not the publish: a sweep that fails (a bucket policy without deletes) stops nothing.
+        with contextlib.suppress(Exception):
+            sweep_abandoned(root)
         version = claim_version(root, token)
         on_stage("claimed")
         full = write_staged_manifest(staged, version, schemas, manifest, render_card, on_stage, attach)
@@ -219,6 +312,7 @@ def publish_stored(
         _upload(staged, target, on_stage)
         on_stage("uploaded")
         body = json.dumps(full, indent=2, ensure_ascii=False) + "\n"
+        _check_claim(root, version, token)
         try:
             (target / MANIFEST).put_if_absent(body.encode("utf-8"))
         except PreconditionFailed as exc:  # only if the store ignored the claim
