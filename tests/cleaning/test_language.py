@@ -165,6 +165,53 @@ def test_long_text_is_cut_but_still_right() -> None:
     assert len(language._prepare(text)) <= language.MAX_DETECT_CHARS
 
 
+def _prepare_as_written(text: str) -> str:
+    """_prepare collapsing the whole (cut) text before cutting it to MAX_DETECT_CHARS."""
+    if "://" in text or "@" in text or "www." in text:
+        text = language.NOISE.sub(" ", text)
+    if len(text) > 4 * language.MAX_DETECT_CHARS:
+        text = text[: 2 * language.MAX_DETECT_CHARS] + " " + text[-2 * language.MAX_DETECT_CHARS :]
+    line = " ".join(text.split())
+    if len(line) > language.MAX_DETECT_CHARS:
+        half = language.MAX_DETECT_CHARS // 2
+        line = f"{line[:half].rsplit(' ', 1)[0]} {line[-half:].split(' ', 1)[-1]}"
+    return line.encode("utf-8", "replace").decode("utf-8")
+
+
+PREPARE_PIECES = ["a", "word", "Straße", "x" * 97, " ", "\n", " \t\n  ", " " * 150, "\xa0", "\u2003", "\x1c"]
+
+
+# Words, URLs, addresses and runs of whitespace of every length, so that the ends collapse to about 300
+# characters, and the cut points fall inside words, inside whitespace and next to them.
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [*PREPARE_PIECES, "www.x.org", "a@b.c", "@", ".", "http://x", "https://", "://", "www."]
+        ),
+        max_size=400,
+    ).map("".join)
+)
+def test_a_long_text_collapsed_at_its_ends_is_prepared_as_when_collapsed_whole(text: str) -> None:
+    assert language._prepare(text) == _prepare_as_written(text)
+
+
+@pytest.mark.parametrize("word", range(85, 115, 3))
+def test_ends_that_collapse_to_about_half_the_cut_are_prepared_as_when_collapsed_whole(word: int) -> None:
+    # The first (or last) 700 characters collapse to 200 + 1 + `word` characters: on either side of the
+    # 300 that the cut keeps, so the ends alone are enough only sometimes.
+    start = "x" * 200 + " " + "y" * word + " " * (499 - word)
+    body = " ".join(["zzzzzzzzzz"] * 150)
+    for text in (start + body, body + start[::-1], start + body + start[::-1]):
+        assert language._prepare(text) == _prepare_as_written(text)
+
+
+def test_sections_are_prepared_as_when_collapsed_whole() -> None:
+    texts = _seed_and_sentence_texts()
+    texts += [" ".join(texts), "\n\n".join(texts[:30]), "x" * 1000 + " " + "y" * 1000]
+    assert [language._prepare(t) for t in texts] == [_prepare_as_written(t) for t in texts]
+
+
 def test_urls_do_not_vote() -> None:
     """URLs and e-mail addresses are dropped before detection: they pull towards English."""
     text = SENTENCES["fi"] + " https://www.example.com/en/about-us/contact-information info@example.com"
