@@ -19,10 +19,12 @@ RULES = "rules:\n  - name: ask_bot\n    group: community\n    phrase: ask the bo
 
 @pytest.fixture(autouse=True)
 def fresh_code_version() -> Iterator[None]:
-    """code_version is cached per process: start and end each test without a cached digest."""
+    """The code versions are cached per process: start and end each test without a cached digest."""
     steps.code_version.cache_clear()
+    steps.parse_code_version.cache_clear()
     yield
     steps.code_version.cache_clear()
+    steps.parse_code_version.cache_clear()
 
 
 def changed(before: dict[str, str], after: dict[str, str]) -> set[str]:
@@ -91,7 +93,20 @@ def test_a_changed_boilerplate_model_changes_the_versions_of_what_it_recomputes(
     model.write_bytes(steps.MODEL_FILE.read_bytes() + b"\n")
     monkeypatch.setattr(steps, "MODEL_FILE", model)
     steps.code_version.cache_clear()
-    # The model is part of the step code's version, which keys every parsed and curated row (so both are
-    # recomputed, and both show stale), and of the release's.
+    # The line model is part of the curation code's version, which keys every curated row, and of the
+    # release's; parsing never runs it, so the parsed documents stay.
+    after = code_versions(WebcurateSettings())
+    assert changed(before, after) == {*CURATED, "curated_dataset"}
+
+
+def test_a_changed_html_block_model_changes_parsing_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before = code_versions(WebcurateSettings())
+    model = tmp_path / "html_block_model.json"
+    model.write_bytes(steps.HTML_BLOCK_MODEL_FILE.read_bytes() + b"\n")
+    monkeypatch.setattr(steps, "HTML_BLOCK_MODEL_FILE", model)
+    steps.code_version.cache_clear()
+    steps.parse_code_version.cache_clear()
     after = code_versions(WebcurateSettings())
     assert changed(before, after) == {"parsed_documents", *CURATED, "curated_dataset"}

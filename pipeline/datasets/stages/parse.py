@@ -29,7 +29,7 @@ from pipeline.datasets.steps import (
     PARSED_STEP_SCHEMA,
     Row,
     SeedsConfig,
-    code_version,
+    parse_code_version,
     parse_keys,
     parse_step,
 )
@@ -42,7 +42,7 @@ INPUTS = ("raw_documents",)
 
 def version(seeds: SeedsConfig) -> str:
     """What shapes the parsed rows besides the files: the step code and the size limit."""
-    return digest(NAME, code_version(), seeds.max_bytes)[:16]
+    return digest(NAME, parse_code_version(), seeds.max_bytes)[:16]
 
 
 def asset_version(seeds: SeedsConfig) -> str:
