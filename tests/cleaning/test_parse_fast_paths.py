@@ -45,7 +45,7 @@ from pipeline.cleaning.decode import (
     ftfy_config,
     is_bad,
 )
-from pipeline.cleaning.formats import looks_like_markdown
+from pipeline.cleaning.formats import MARKDOWN_SIGNALS, _needs_present, looks_like_markdown
 from pipeline.cleaning.formats.frontmatter import split_header_lines
 from pipeline.cleaning.formats.markdown import markdown_parser, wikilink_rule
 
@@ -336,6 +336,14 @@ def test_control_characters_are_counted_in_the_sample_whatever_their_byte_offset
 
 
 # --- format sniffing -------------------------------------------------------------------------------------
+
+
+@FUZZ
+@given(st.text(alphabet="*[]()_`#<>\n a", max_size=60))
+def test_the_markdown_needs_are_found_in_one_scan_as_by_substring_tests(text: str) -> None:
+    needs = {need for signal in MARKDOWN_SIGNALS for need in signal.needs}
+    assert _needs_present(text) == {need for need in needs if need in text}
+    assert looks_like_markdown(text) == (sum(signal.found(text) for signal in MARKDOWN_SIGNALS) >= 2)
 
 
 @pytest.mark.parametrize(
