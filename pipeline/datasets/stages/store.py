@@ -21,6 +21,7 @@ twice, parts being named by what they were made from. What is on the store:
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -137,6 +138,17 @@ class StageStore:
         return {relative: value for relative, value in found.items() if _own(stage, relative)}
 
     def pull(self, name: str) -> None:
+        """Bring the mirror's stage `name` up to what the store holds (see _pull), one process at a time."""
+        with _mirror_lock(self.local_path(name)):
+            self._pull(name)
+
+    def push(self, name: str) -> None:
+        """Upload what the mirror's stage `name` has that the store has not (see _push), one process at a
+        time."""
+        with _mirror_lock(self.local_path(name)):
+            self._push(name)
+
+    def _pull(self, name: str) -> None:
         """Bring the mirror's stage `name` up to what the store holds, without losing what was written
         here and not yet pushed (a file changed since it was last synced is left as it is).
 
@@ -176,7 +188,7 @@ class StageStore:
                 target.unlink()
         _write_synced(local, {**{k: v for k, v in synced.items() if k in objects}, **now})
 
-    def push(self, name: str) -> None:
+    def _push(self, name: str) -> None:
         """Upload what the mirror's stage `name` has that the store has not: a parted stage's new parts,
         then its parts.json (the commit point), then the removal of parts it no longer lists; a single
         file; then the record of what it was made from."""
@@ -243,6 +255,19 @@ def _own(stage: str, relative: str) -> bool:
 def _synced_path(local: Path) -> Path:
     """The file beside a mirrored stage that records what of the store it holds."""
     return local.with_name(f".{local.name}{SYNCED}")
+
+
+@contextlib.contextmanager
+def _mirror_lock(local: Path) -> Iterator[None]:
+    """Hold the lock of a mirrored stage: the step processes of one machine share the mirror, and one that
+    recorded a file as synced while another replaced it would take the store's file for a local edit."""
+    local.parent.mkdir(parents=True, exist_ok=True)
+    with local.with_name(f".{local.name}.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _stat(path: Path) -> str:
