@@ -24,6 +24,7 @@ from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOI
 from pipeline.cleaning.curate import line_starts
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES, make_doc_id
 from pipeline.cleaning.quality import SIGNAL_NAMES, QualitySignals, failed_thresholds, load_thresholds
+from pipeline.datasets.objectstore import is_url
 from pipeline.datasets.steps import (
     CURATE_INPUT_FIELD,
     PARSED_STEP_SCHEMA,
@@ -149,7 +150,9 @@ class ExplainSettings:
         work = env.get("WEBCURATE_WORK_DIR") or (
             str(Path(env["DAGSTER_HOME"]) / "storage" / "webcurate") if env.get("DAGSTER_HOME") else None
         )
-        repeated = Path(work) / REPEATED_STAGE if work else None
+        repeated = (
+            None if not work else _stored_repeated(work, env) if is_url(work) else Path(work) / REPEATED_STAGE
+        )
         return cls(
             rules_file=env.get("WEBCURATE_RULES_FILE") or None,
             target_language=env.get("WEBCURATE_TARGET_LANGUAGE") or "en",
@@ -168,6 +171,19 @@ class ExplainSettings:
                 and parse_setting("keep_comments", env["WEBCURATE_KEEP_COMMENTS"])
             ),
         )
+
+
+def _stored_repeated(work: str, env: Mapping[str, str]) -> Path | None:
+    """The repeated_lines stage of a work folder on an object store, in the mirror runs keep (pulled from
+    the store); None when it cannot be had: a file is explained without it rather than not at all."""
+    from pipeline.datasets.stages.store import StageStore, mirror_under
+
+    home = env.get("DAGSTER_HOME")
+    mirror = mirror_under(Path(home) / "storage", work) if home else None
+    try:
+        return StageStore.from_uri(work, mirror=mirror).path(REPEATED_STAGE.removesuffix(".parquet"))
+    except Exception:  # no credentials, an unreachable store: the lines are judged without the corpus
+        return None
 
 
 @dataclass

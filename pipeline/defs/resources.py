@@ -14,6 +14,7 @@ from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 from pipeline.datasets.dedup import DEFAULT_THRESHOLD
 from pipeline.datasets.objectstore import StorePath, is_url, location
 from pipeline.datasets.stages import DEFAULT_BATCH_SIZE, StageStore
+from pipeline.datasets.stages.store import mirror_under
 from pipeline.engine import EngineSpec
 from pipeline.engine.local import DEFAULT_TIMEOUT_S
 from pipeline.preflight import ENVIRONMENT, parse_setting
@@ -89,9 +90,7 @@ class WebcurateSettings(dg.ConfigurableResource):  # type: ignore[type-arg]
         are on the store; the mirror only spares downloading what it already holds)."""
         storage = Path(instance.storage_directory())
         if self.work_dir and is_url(self.work_dir):
-            where = StorePath.parse(self.work_dir)
-            mirror = storage / "webcurate-mirror" / where.scheme / where.bucket / where.key
-            return StageStore.from_uri(self.work_dir, mirror=mirror)
+            return StageStore.from_uri(self.work_dir, mirror=mirror_under(storage, self.work_dir))
         return StageStore.from_uri(Path(self.work_dir) if self.work_dir else storage / "webcurate")
 
 

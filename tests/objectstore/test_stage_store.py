@@ -107,3 +107,18 @@ def test_a_store_without_etags_is_followed_by_size_and_time(tmp_path: Path) -> N
         "c.parquet",
         PARTS_FILE,
     ]
+
+
+def test_explain_takes_the_repeated_lines_of_a_work_folder_on_the_store(bucket: str, tmp_path: Path) -> None:
+    from pipeline.datasets.explain import ExplainSettings
+
+    url = f"s3://{bucket}/work"
+    env = {"WEBCURATE_WORK_DIR": url, "DAGSTER_HOME": str(tmp_path / "home")}
+    assert ExplainSettings.from_env(env).repeated_lines is None  # no run yet
+    written = StageStore.from_uri(url, mirror=tmp_path / "run").handle("repeated_lines")
+    with AtomicParquetWriter(written.path, SCHEMA) as writer:
+        writer.write(rows("x"))
+    written.commit()
+    found = ExplainSettings.from_env(env).repeated_lines
+    assert found is not None and pq.read_table(found).equals(rows("x"))
+    assert Path(found).is_relative_to(tmp_path / "home" / "storage" / "webcurate-mirror")

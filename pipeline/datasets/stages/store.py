@@ -49,6 +49,12 @@ def default_mirror(url: str) -> Path:
     return cache / "webcurate" / "stages" / path.scheme / path.bucket / path.key
 
 
+def mirror_under(storage: Path, url: str) -> Path:
+    """The mirror of the stages at `url` in a Dagster instance's storage folder (where runs keep it)."""
+    where = StorePath.parse(url)
+    return storage / "webcurate-mirror" / where.scheme / where.bucket / where.key
+
+
 @dataclass(frozen=True)
 class StageStore:
     """The stage files of one work folder: `<root>/<stage name>.parquet` on `filesystem` (with a local
