@@ -312,11 +312,22 @@ def badness_anchors() -> tuple[re.Pattern[str], re.Pattern[str] | None, int]:
     when the regex is not of a form whose matches can be found from such characters."""
     from ftfy.badness import BADNESS_RE
 
+    try:
+        anchors, width = _anchors_of(BADNESS_RE)
+    except (AttributeError, IndexError, TypeError, ValueError):
+        # The analysis reads CPython's own re._parser, which is no promise: another Python may lack it or
+        # shape it otherwise. The full search is the same answer, slower.
+        return BADNESS_RE, None, 0
+    return BADNESS_RE, anchors, width
+
+
+def _anchors_of(badness: re.Pattern[str]) -> tuple[re.Pattern[str] | None, int]:
+    """A class of characters every match of `badness` holds (None if there is none) and its longest match."""
     sre = re._constants  # type: ignore[attr-defined]
-    parsed = re._parser.parse(BADNESS_RE.pattern, BADNESS_RE.flags)  # type: ignore[attr-defined]
+    parsed = re._parser.parse(badness.pattern, badness.flags)  # type: ignore[attr-defined]
     width = parsed.getwidth()[1]
-    if BADNESS_RE.flags & re.MULTILINE or width >= sre.MAXREPEAT or not _window_safe(parsed):
-        return BADNESS_RE, None, width
+    if badness.flags & re.MULTILINE or width >= sre.MAXREPEAT or not _window_safe(parsed):
+        return None, width
     items = list(parsed)
     branches = items[0][1][1] if len(items) == 1 and items[0][0] is sre.BRANCH else [items]
     anchors: set[str] = set()
@@ -325,10 +336,10 @@ def badness_anchors() -> tuple[re.Pattern[str], re.Pattern[str] | None, int]:
         classes = [chars for op, arg in branch if (chars := _class_chars(op, arg))]
         rare: list[frozenset[str]] = [chars for chars in classes if not any(ch.isascii() for ch in chars)]
         if not rare:
-            return BADNESS_RE, None, width
+            return None, width
         cheapest = min(rare, key=_anchor_cost)
         anchors |= cheapest
-    return BADNESS_RE, re.compile("[" + re.escape("".join(sorted(anchors))) + "]"), width
+    return re.compile("[" + re.escape("".join(sorted(anchors))) + "]"), width
 
 
 def is_bad(text: str) -> bool:

@@ -245,6 +245,20 @@ def test_the_badness_shortcut_is_in_use() -> None:
     assert not anchors.search("Die größere Übersicht für Ärzte; ελληνικά και русский текст".lower())
 
 
+def test_without_cpythons_regex_parser_the_badness_test_searches_the_whole_text(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delattr(re, "_parser")  # another Python may not have it
+    badness_anchors.cache_clear()
+    try:
+        assert badness_anchors()[1] is None
+        for example in BRANCH_EXAMPLES:
+            for text in (example, "Ça va. " * 50 + example, "Ça va. " * 50):
+                assert is_bad(text) == ftfy_is_bad(text), repr(text)
+    finally:
+        badness_anchors.cache_clear()
+
+
 @pytest.mark.parametrize("example", BRANCH_EXAMPLES)
 def test_each_alternative_of_the_badness_regex_is_found_anywhere_in_a_text(example: str) -> None:
     assert ftfy_is_bad(example) and is_bad(example), example
