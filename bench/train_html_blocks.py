@@ -2,7 +2,10 @@
 
     .venv/bin/python -m bench.train_html_blocks            # rebuild the shipped model file
     .venv/bin/python -m bench.train_html_blocks --out F    # write it elsewhere (the test compares)
-    .venv/bin/python -m bench.train_html_blocks --cv 5     # also: html-gold scored by models not fitted on it
+
+bench/eval_html.py also scores html-gold out of fold (`out_of_fold_models`): its pages are split by site
+into FOLDS folds, and each page is scored by a model fitted by this same recipe on every training page
+but its fold's, so the html-gold figure is not measured on pages the model was fitted on.
 
 Every block of a page (pipeline/cleaning/formats/html_blocks.py) is labelled main text when at least half
 of its word trigrams are in the page's gold text (a block shorter than three words: when it is a whole
@@ -21,6 +24,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from urllib.parse import urlparse
 
 import numpy as np
 
@@ -28,6 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import dev_data, read_jsonl
 from bench.train_boilerplate import Boosting, fit_boosted_trees, model_bytes
+from pipeline.cleaning.boilerplate.model import TreeModel, model_from_json
 from pipeline.cleaning.decode import decode_bytes, normalise_newlines
 from pipeline.cleaning.formats.html import HtmlPage, read_page
 from pipeline.cleaning.formats.html_blocks import (
@@ -46,6 +51,7 @@ LEARNING_RATE = 0.1
 MIN_SAMPLES_LEAF = 20
 LABEL_SHARE = 0.5  # a block is main text when at least this share of its trigrams is in the gold
 COMMENT_VOTE = 0.5  # blocks with this share of their trigrams in trafilatura's comments are left out
+FOLDS = 5  # html-gold's out-of-fold figure: each page scored by a model fitted without its fold
 
 
 def html_pages(which: str) -> list[tuple[str, str, bytes, str]]:
@@ -109,6 +115,35 @@ def fit(x: np.ndarray, y: np.ndarray) -> dict[str, object]:
 def training_pages() -> list[tuple[str, str, bytes, str]]:
     """html-gold and html-train's fittable train pages, in a fixed order."""
     return html_pages("gold") + fittable(html_pages("train"))
+
+
+def site(url: str) -> str:
+    """A page's site: the last two labels of its host (pages of one site share templates, so one fold)."""
+    host = urlparse(url).hostname or url
+    return ".".join(host.split(".")[-2:])
+
+
+def gold_folds(k: int = FOLDS) -> dict[str, int]:
+    """Each html-gold page's fold: sites in order of first appearance, dealt round-robin into k folds."""
+    order: dict[str, int] = {}
+    folds: dict[str, int] = {}
+    for p in read_jsonl(dev_data("html-gold") / "truth.jsonl"):
+        folds[p["id"]] = order.setdefault(site(p["url"]), len(order)) % k
+    return folds
+
+
+def out_of_fold_models(k: int = FOLDS) -> dict[str, TreeModel]:
+    """For each html-gold page, the model fitted by this recipe on every training page but its fold's."""
+    pages = training_pages()
+    folds = gold_folds(k)
+    x, y, groups = matrix(pages)
+    page_fold = np.array([folds.get(p[0], -1) if p[1] == "cleaneval" else -1 for p in pages])
+    models: dict[str, TreeModel] = {}
+    for fold in range(k):
+        rows = page_fold[groups] != fold
+        model = model_from_json(fit(x[rows], y[rows]), f"fold-{fold}")
+        models.update({page_id: model for page_id, f in folds.items() if f == fold})
+    return models
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,6 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bench.eval_html import pipeline_text, plain_trafilatura, score
@@ -14,7 +15,20 @@ from pipeline.cleaning.curate import clean_document
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import parse_document
 from pipeline.cleaning.formats.html import COMMENTS_CHARS
-from pipeline.cleaning.formats.html_blocks import MODEL_FILE, page_blocks
+from pipeline.cleaning.formats.html_blocks import (
+    COMMENT_BIT,
+    HIDDEN_BIT,
+    JT_BAD,
+    JT_GOOD,
+    MODEL_FILE,
+    TRAF_MAIN,
+    Block,
+    block_features,
+    correct_markdown,
+    justext_classes,
+    justext_judges,
+    page_blocks,
+)
 
 DATA = Path(__file__).parent / "data" / "html"
 DEV_DATA = Path(__file__).resolve().parents[2].parent / "shared" / "dev-data"
@@ -95,3 +109,107 @@ def test_shipped_block_model_is_what_training_rebuilds(tmp_path: Path) -> None:
     out = tmp_path / "model.json"
     assert main(["--out", str(out)]) == 0
     assert out.read_bytes() == MODEL_FILE.read_bytes()
+
+
+def test_comment_blocks_are_not_put_back_into_the_main_text() -> None:
+    """A block trafilatura put in the comments is never 'missed': it comes out once, and not at all
+    when the comments are dropped (it was put back into the main text, twice with them kept)."""
+    kept = clean_document(parsed(COMMENTED), settings=BoilerplateSettings(keep_comments=True)).doc.text
+    assert kept.count("lovely description") == 1
+    assert "lovely description" not in clean_document(parsed(COMMENTED)).doc.text
+
+
+def test_indented_source_lines_are_text_not_code() -> None:
+    """A paragraph written indented in the page's source comes out as text with its links as words,
+    not as an indented code block with `[text](url)` verbatim."""
+    from pipeline.cleaning.formats.html import dedent_markdown
+
+    markdown = "        | Read the [full report](http://example.org/report) here. |\n- item\n  - nested\n"
+    markdown += "```\n    code\n```"
+    assert dedent_markdown(markdown).split("\n") == [
+        "| Read the [full report](http://example.org/report) here. |",
+        "- item",
+        "  - nested",
+        "```",
+        "    code",
+        "```",
+    ]
+
+
+def test_form_controls_and_hidden_elements() -> None:
+    """A dropdown's entries are no block; a block inside an inline-hidden element carries the hidden bit."""
+    from trafilatura.utils import load_html
+
+    page = (
+        "<html><body><div><p>Some text of the page that a reader sees.</p><select><option>Daily</option>"
+        "<option>Weekly</option></select></div><div style='display: none'><p>Sign in to continue</p></div>"
+        "</body></html>"
+    )
+    blocks = page_blocks(load_html(page))
+    assert [b.text for b in blocks] == ["Some text of the page that a reader sees.", "Sign in to continue"]
+    assert not blocks[0].flags >> HIDDEN_BIT & 1
+    assert blocks[1].flags >> HIDDEN_BIT & 1
+
+
+def test_justext_vote_on_blocks() -> None:
+    """jusText's classification of the blocks: prose is good, a link list bad, a short line between two
+    good blocks good, one between bad blocks bad; a page without stop words of its languages abstains."""
+    from trafilatura.utils import load_html
+
+    prose = (
+        "It was the best of times and it was the worst of times, and we were all going direct to heaven, "
+        "we were all going direct the other way, in short the period was so far like the present period, "
+        "that some of its noisiest authorities insisted on its being received for good or for evil."
+    )
+    page = (
+        f"<html><body><ul><li><a href='/'>Home</a></li><li><a href='/a'>About</a></li></ul><p>Menu</p>"
+        f"<ul><li><a href='/n'>News</a></li></ul><p>{prose}</p><p>A short line.</p><p>{prose}</p>"
+        "</body></html>"
+    )
+    blocks = page_blocks(load_html(page))
+    link = np.array([b.link_chars / len(b.text) for b in blocks])
+    assert justext_judges(blocks)
+    _, final = justext_classes(blocks, link)
+    assert [b.text[:12] for b in blocks] == [
+        "Home",
+        "About",
+        "Menu",
+        "News",
+        prose[:12],
+        "A short line",
+        prose[:12],
+    ]
+    assert list(final) == [JT_BAD, JT_BAD, JT_BAD, JT_BAD, JT_GOOD, JT_GOOD, JT_GOOD]
+    assert not justext_judges(
+        page_blocks(load_html("<html><body><p>福娘童話集 きょうのイソップ童話</p></body></html>"))
+    )
+
+
+def test_trafilatura_vote_ignores_link_targets() -> None:
+    """A block trafilatura kept as linked words counts as kept: the URLs between the words of its
+    Markdown do not break the n-grams (it was taken for missed and put back a second time)."""
+    blocks = [Block("Home > Fables > The greedy dog", "p", 0, 1, 0)]
+    main = "[Home](../index.html) > [Fables](<../fables.html>) > The greedy dog"
+    x = block_features(blocks, main, "", None)
+    assert x[0, TRAF_MAIN] == 1.0
+
+
+def test_missed_blocks_in_comment_containers_go_with_the_comments() -> None:
+    """A confident block trafilatura left out is put back in page order, unless it lies in a comment
+    container: then it joins the comments, which keep_comments decides (the model learnt from CleanEval's
+    gold that comments are text)."""
+    comment_flag = 1 << COMMENT_BIT
+    blocks = [
+        Block("The article's first paragraph.", "p", 0, 3, 0),
+        Block("A paragraph trafilatura missed.", "p", 0, 3, 0),
+        Block("The article's last paragraph.", "p", 0, 3, 0),
+        Block("I disagree with every word of this.", "p", comment_flag, 5, 0),
+        Block("Home About Contact", "div", 1, 2, 18),
+    ]
+    markdown = "The article's first paragraph.\n\nThe article's last paragraph.\n\nHome About Contact"
+    scores = np.array([0.95, 0.9, 0.95, 0.9, 0.05])
+    vote = np.array([1.0, 0.0, 1.0, 0.0, 1.0])
+    main, comments = correct_markdown(markdown, blocks, scores, vote)
+    assert "A paragraph trafilatura missed." in main and "Home About Contact" not in main
+    assert main.index("first paragraph") < main.index("missed") < main.index("last paragraph")
+    assert comments == ["I disagree with every word of this."]
