@@ -3,7 +3,8 @@
 Each page is a `Page`: its lines, a 0/1 content label per line, its set, split and language, and the user
 comment lines where the set marks them. What may be fitted on what (dev-data/README.md): the
 `readability` and `cleanportaleval` pages of text-dumps, line-labels, and data we write ourselves
-(bench/data/); the `dragnet` pages (AGPLv3) are for measuring only, and `TRAINABLE_SETS` leaves them out.
+(bench/data/, and on request bench/own_pages.py); the `dragnet` pages (AGPLv3) are for measuring only,
+and `TRAINABLE_SETS` leaves them out.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from bench.own_pages import own_pages
 
 DEV_DATA = Path(__file__).resolve().parents[2] / "shared" / "dev-data"
 OWN_DATA = Path(__file__).resolve().parent / "data" / "boilerplate_lines.jsonl"
@@ -45,8 +48,9 @@ def _rows(path: Path) -> Iterator[dict[str, object]]:
                 yield json.loads(line)
 
 
-def load_pages(root: Path = DEV_DATA, own: Path = OWN_DATA) -> list[Page]:
-    """Every labelled page: text-dumps, line-labels and our own, in a fixed order."""
+def load_pages(root: Path = DEV_DATA, own: Path = OWN_DATA, written: bool = False) -> list[Page]:
+    """Every labelled page: text-dumps, line-labels and our own, in a fixed order; `written` adds the
+    pages of bench/own_pages.py (a trial: not in the shipped model's data, see its card)."""
     pages: list[Page] = []
     dumps = root / "text-dumps" / "truth.jsonl"
     if dumps.is_file():
@@ -76,6 +80,8 @@ def load_pages(root: Path = DEV_DATA, own: Path = OWN_DATA) -> list[Page]:
                     list(r["labels"]),  # type: ignore[call-overload]
                 )
             )
+    for page_id, language, lines, page_labels in own_pages() if written else []:
+        pages.append(Page(page_id, "own", "train", language, lines, page_labels))
     if own.is_file():
         for r in _rows(own):
             pages.append(

@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.boilerplate_data import Page, load_pages, require_dev_data
 from pipeline.cleaning.boilerplate import BoilerplateSettings, guess_language, remove_boilerplate_batch
+from pipeline.cleaning.boilerplate.model import MODEL_FILE, TreeModel, load_model
 
 BATCH = 128  # documents per remove_boilerplate_batch call, about what an engine task holds
 _TERMINAL = re.compile(r"[.!?\"”]\s*$")
@@ -51,8 +52,11 @@ def c4_keep(page: Page) -> list[bool]:
     return [len(line.split()) >= 5 and _TERMINAL.search(line) is not None for line in page.lines]
 
 
-def webcurate_keep(pages: list[Page], settings: BoilerplateSettings) -> tuple[list[list[bool]], float]:
-    """Which lines webcurate keeps on each page, and the CPU seconds the step took."""
+def webcurate_keep(
+    pages: list[Page], settings: BoilerplateSettings, model: TreeModel | None = None
+) -> tuple[list[list[bool]], float]:
+    """Which lines webcurate keeps on each page (with `model`, the shipped one by default), and the CPU
+    seconds the step took."""
     kept: list[list[bool]] = []
     cpu = 0.0
     for start in range(0, len(pages), BATCH):
@@ -60,7 +64,7 @@ def webcurate_keep(pages: list[Page], settings: BoilerplateSettings) -> tuple[li
         texts = [p.text for p in chunk]
         began = time.process_time()
         results = remove_boilerplate_batch(
-            texts, languages=[guess_language(t) for t in texts], settings=settings
+            texts, languages=[guess_language(t) for t in texts], settings=settings, model=model
         )
         cpu += time.process_time() - began
         for page, result in zip(chunk, results, strict=True):
@@ -121,8 +125,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--threshold", type=float, default=BoilerplateSettings().threshold)
     ap.add_argument("--errors", type=int, default=0, help="print up to N errors of each kind per set")
+    ap.add_argument("--model", type=Path, default=MODEL_FILE, help="the model file to score (a trial's)")
     args = ap.parse_args(argv)
     require_dev_data()
+    model = load_model(args.model.resolve())
     pages = load_pages()
     results: dict[str, Any] = {}
     total_cpu, total_docs, total_lines = 0.0, 0, 0
@@ -136,11 +142,11 @@ def main(argv: list[str] | None = None) -> int:
         table: dict[str, Any] = {}
         for system, run in systems.items():
             table[system] = scores([(k, p.labels) for k, p in zip(run(), chosen, strict=True)])
-        comments, _ = webcurate_keep(chosen, BoilerplateSettings(args.threshold, keep_comments=True))
+        comments, _ = webcurate_keep(chosen, BoilerplateSettings(args.threshold, keep_comments=True), model)
         table["webcurate, comments kept"] = scores(
             [(k, p.labels) for k, p in zip(comments, chosen, strict=True)]
         )
-        kept, cpu = webcurate_keep(chosen, BoilerplateSettings(args.threshold))
+        kept, cpu = webcurate_keep(chosen, BoilerplateSettings(args.threshold), model)
         total_cpu, total_docs = total_cpu + cpu, total_docs + len(chosen)
         total_lines += sum(len(p.lines) for p in chosen)
         table["webcurate"] = scores([(k, p.labels) for k, p in zip(kept, chosen, strict=True)])

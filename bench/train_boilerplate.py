@@ -166,10 +166,13 @@ def main(argv: list[str] | None = None) -> int:
     """Build the training matrix, fit, and write the model file."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=MODEL_FILE, help="where to write the model file")
+    ap.add_argument(
+        "--own-pages", action="store_true", help="add bench/own_pages.py's pages (a trial; not shipped)"
+    )
     args = ap.parse_args(argv)
     require_dev_data()
     started = time.perf_counter()
-    pages = training_pages(load_pages())
+    pages = training_pages(load_pages(written=args.own_pages))
     x, y, weights = training_matrix(pages)
     print(f"training lines: {len(y)} from {len(pages)} pages, content share {y.mean():.3f}", file=sys.stderr)
     how = Boosting(TREES, DEPTH, LEARNING_RATE, MIN_SAMPLES_LEAF, "lines")

@@ -28,6 +28,7 @@ from pipeline.cleaning.boilerplate.region import (
     COMMENTS,
     KEEP,
     MODEL,
+    TITLE_REACH,
     RegionSettings,
     comment_thread_start,
     decide_lines,
@@ -213,7 +214,39 @@ def test_decisions_keep_the_region_and_drop_the_thread() -> None:
     assert MODEL in strict.tolist()
 
 
+def test_a_headline_above_the_region_is_kept_and_one_far_above_is_not() -> None:
+    """A line repeating the page title within TITLE_REACH lines above the article is kept as its
+    headline, whatever its score; the same line far above the article (a menu link) is not."""
+    score = np.array([0.1, 0.1, 0.2, 0.1, 0.1, 0.9, 0.9, 0.9])
+    chars = np.array([40, 10, 50, 20, 10, 300, 300, 300], dtype=float)
+    title = np.array([0, 0, 1, 0, 0, 0, 0, 0], dtype=float)
+    plain = decide_lines(score, chars, np.zeros(8), np.zeros(8), RegionSettings())
+    assert plain[2] != KEEP
+    decision = decide_lines(score, chars, np.zeros(8), np.zeros(8), RegionSettings(), title=title)
+    assert decision.tolist() == [*plain[:2], KEEP, *plain[3:]]
+    far = np.concatenate([np.full(TITLE_REACH + 3, 0.1), [0.9, 0.9]])
+    far_title = np.zeros(len(far))
+    far_title[0] = 1
+    decision = decide_lines(
+        far,
+        np.full(len(far), 200.0),
+        np.zeros(len(far)),
+        np.zeros(len(far)),
+        RegionSettings(),
+        title=far_title,
+    )
+    assert decision[0] != KEEP
+
+
 # --- the whole step -------------------------------------------------------------------------------------
+
+
+def test_the_headline_under_the_menus_stays_with_its_article() -> None:
+    """A dump opens with the page's <title>; the headline under the menus repeats it and is kept (the
+    model alone scores such a short line as chrome), the title line and the menus are not."""
+    headline = "New ferry terminal opens on the harbour"
+    text = "\n".join([f"{headline} | Harbour News", *MENU, headline, "Share", *ARTICLE, "Privacy Policy"])
+    assert kept_lines(text, language="en") == [headline, *ARTICLE]
 
 
 def test_article_with_menu_and_comment_thread() -> None:

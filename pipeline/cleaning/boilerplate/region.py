@@ -36,6 +36,7 @@ WEIGHT_POWER = 0.5  # a line weighs (its length) ** this in the region's sum
 PROSE_PULL = 0.1
 MAX_STRETCHES = 3  # the main region is at most this many stretches ...
 SECOND_STRETCH_SHARE = 0.5  # ... each scoring at least this share of the best one
+TITLE_REACH = 6  # a headline is kept this many lines above the region (byline, date, buttons between)
 
 
 @dataclass(frozen=True)
@@ -113,13 +114,16 @@ def decide_lines(
     prose: np.ndarray | None = None,
     form: Callable[[int], bool] = lambda i: False,
     flagged: np.ndarray | None = None,
+    title: np.ndarray | None = None,
 ) -> np.ndarray:
     """KEEP, MODEL, OUTSIDE or COMMENTS for each line of one document from its scores.
 
     `protected` lines (an authored outline) are kept and count as certain content for the region;
     `prose` lines (sentences with function words) are kept inside the main region whatever their score:
     the model judges a line by web pages' habits, and a plain document's own prose is not chrome. Lines a
-    rule `flagged` (a link list) get no lower bar inside the region than outside.
+    rule `flagged` (a link list) get no lower bar inside the region than outside. A `title` line (one
+    repeating the page's title: the headline) within TITLE_REACH lines above the region, or inside it, is
+    kept: an article is its headline and byline followed by its text.
     """
     threshold = settings.threshold
     if protected is not None and protected.any():
@@ -141,6 +145,11 @@ def decide_lines(
         decision[(~outside) & prose] = KEEP
     decision[outside & (score < max(OUTSIDE_MIN, threshold))] = OUTSIDE
     decision[outside & (score < threshold)] = MODEL
+    if title is not None and (~outside).any():
+        start = int(np.argmax(~outside))
+        near = np.zeros(len(score), dtype=bool)
+        near[max(start - TITLE_REACH, 0) :] = True
+        decision[near & (title > 0) & ~(outside & (np.arange(len(score)) > start))] = KEEP
     if thread is not None:
         decision[thread:] = COMMENTS
     return decision

@@ -242,6 +242,7 @@ def _run_pass(
                 prose[lo:hi],
                 forms.__contains__,
                 codes[lo:hi] != RULE_NONE,
+                features[lo:hi, _COLUMN["title_match"]],
             )
         removed = False
         for pos, lab in enumerate(e.labels):

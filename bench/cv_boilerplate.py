@@ -1,0 +1,106 @@
+"""Cross-validate the boilerplate model on the pages it may be fitted on, to choose without the dev splits.
+
+    .venv/bin/python -m bench.cv_boilerplate              # 4 folds over the training pages
+    .venv/bin/python -m bench.cv_boilerplate --own-pages   # with our own written pages (a trial)
+
+The training pages (bench/train_boilerplate.py: readability and cleanportaleval train pages of text-dumps,
+line-labels train, our own pages) are split into folds by page; each fold's pages are cleaned by the whole
+pipeline (rules, model, comment and region stage, passes) with a model fitted on the other folds exactly
+as the training script fits the shipped one. Scores are pooled over the held-out lines as in
+bench/eval_boilerplate.py: content F1 on the text-dumps pages, keep and noise F1 on line-labels (per
+language too) and on our own pages. Choices of features, data and fitting are made on these figures; the
+dev splits are scored once, at the end, and `dragnet` never takes part in a choice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.boilerplate_data import Page, load_pages, require_dev_data, training_pages
+from bench.eval_boilerplate import scores, webcurate_keep
+from bench.train_boilerplate import (
+    DEPTH,
+    LEARNING_RATE,
+    MIN_SAMPLES_LEAF,
+    TREES,
+    Boosting,
+    fit_boosted_trees,
+    model_bytes,
+    training_matrix,
+)
+from pipeline.cleaning.boilerplate import BoilerplateSettings
+from pipeline.cleaning.boilerplate.features import FEATURE_NAMES
+from pipeline.cleaning.boilerplate.model import load_model, model_from_json
+
+
+def page_fold(page: Page, folds: int) -> int:
+    """A page's fold, from its id alone (stable whatever else is in the data)."""
+    return int(hashlib.sha256(page.id.encode("utf-8")).hexdigest(), 16) % folds
+
+
+def group(page: Page) -> str:
+    """The figure a page counts towards."""
+    if page.set == "line-labels":
+        return f"line-labels [{page.language}]"
+    return "own" if page.set == "own" else "text-dumps"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit per fold, clean the held-out pages, print pooled scores."""
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--folds", type=int, default=4)
+    ap.add_argument("--own-pages", action="store_true", help="add bench/own_pages.py's pages")
+    ap.add_argument("--models", type=Path, help="keep the folds' models in this folder")
+    ap.add_argument("--reuse", action="store_true", help="score the models kept in --models again")
+    ap.add_argument("--errors", type=Path, help="write the held-out pages' errors to this file")
+    args = ap.parse_args(argv)
+    require_dev_data()
+    started = time.perf_counter()
+    pages = training_pages(load_pages(written=args.own_pages))
+    how = Boosting(TREES, DEPTH, LEARNING_RATE, MIN_SAMPLES_LEAF, "lines")
+    pairs: dict[str, list[tuple[list[bool], list[int]]]] = defaultdict(list)
+    errors: list[str] = []
+    for fold in range(args.folds):
+        held = [p for p in pages if page_fold(p, args.folds) == fold]
+        fitted = [p for p in pages if page_fold(p, args.folds) != fold]
+        saved = args.models / f"fold{fold}.json" if args.models else None
+        if saved and saved.is_file() and args.reuse:
+            model = load_model(saved)
+        else:
+            x, y, weights = training_matrix(fitted)
+            fitted_model = fit_boosted_trees(x, y, FEATURE_NAMES, how, weights)
+            if saved:
+                saved.parent.mkdir(parents=True, exist_ok=True)
+                saved.write_bytes(model_bytes(fitted_model))
+            model = model_from_json(fitted_model, f"fold{fold}")
+        kept, _ = webcurate_keep(held, BoilerplateSettings(), model)
+        for page, keep in zip(held, kept, strict=True):
+            pairs[group(page)].append((keep, page.labels))
+            errors.extend(
+                f"{page.id}:{i + 1} {'DROPPED' if label else 'KEPT'} {page.lines[i][:120]}"
+                for i, (k, label) in enumerate(zip(keep, page.labels, strict=True))
+                if k != bool(label) and page.lines[i].strip()
+            )
+            if page.set == "line-labels":
+                pairs["line-labels"].append((keep, page.labels))
+    print(f"{'held-out pages':<24} {'lines':>7} {'P':>6} {'R':>6} {'F1':>6} {'noise F1':>8}")
+    for name in sorted(pairs):
+        s = scores(pairs[name])
+        print(
+            f"{name:<24} {s['lines']:>7} {s['P']:>6.3f} {s['R']:>6.3f} {s['F1']:>6.3f} {s['noise_F1']:>8.3f}"
+        )
+    if args.errors:
+        args.errors.write_text("\n".join(errors) + "\n", encoding="utf-8")
+    print(f"{args.folds} folds in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
