@@ -196,6 +196,61 @@ def test_a_text_with_many_kinds_of_punctuation_folds_as_one_with_few() -> None:
     ]
 
 
+# The line_hashes fold's edges: characters lower() and NFD change or expand, every kind of whitespace and
+# break, a spacing combining mark NFD would reorder, the capital sigma lower() reads in context, surrogates.
+WIDE_FOLD_ALPHABET = st.sampled_from(
+    [
+        *"aZ 9.,-’“”—…é\u0301\u0316ßσΣİĳ①٣한\t\n\xa0\u3000\u2003\x1f\u212a\u212b\u1e9e\u0130\u00c5Å",
+        *("\r", "\r\n", "\v", "\f", "\x1c", "\x1d", "\x1e", "\x85", "\u2028", "\u2029"),
+        *("\U0001f600", "\ud800", "\udc00", "\U0001d165", "\U0001d16d", "\u0345", "\u0f73", "ǅ", "ﬁ"),
+    ]
+)
+REAL_TEXT_DIRS = [DEV_DATA / "text-dumps" / "docs", DEV_DATA / "line-labels" / "docs"]
+
+
+def assert_line_hashes_as_defined(text: str) -> None:
+    """line_hashes, and lines_with_hashes of some of them, as their plain per-line definitions."""
+    hashes = line_hashes(text)
+    assert hashes == reference_hashes(text), repr(text)
+    wanted = hashes[::3]
+    expected = {reference_normalise(line) for line in text.splitlines()}
+    assert lines_with_hashes(text, wanted) == {
+        n for n in expected if len(n) >= MIN_LINE_CHARS and line_hash(n) in wanted
+    }
+
+
+@FUZZ
+@given(st.lists(st.lists(WIDE_FOLD_ALPHABET, max_size=60).map("".join), max_size=8))
+def test_line_hashes_by_the_byte_fold_are_the_plain_ones(lines: list[str]) -> None:
+    assert_line_hashes_as_defined("\n".join(line + " long enough words for a line" for line in lines))
+
+
+@FUZZ
+@given(st.text(st.characters(codec=None, categories=None), max_size=300))
+def test_line_hashes_of_any_text_are_the_plain_ones(text: str) -> None:
+    assert_line_hashes_as_defined(text)
+    assert_line_hashes_as_defined(text + " and a line long enough\n" + text.upper())
+
+
+def test_the_byte_fold_takes_ordinary_text_and_leaves_context_to_the_plain_way() -> None:
+    assert repeated._fold_text("Café  crème, Straße — 12 €\u2028Ünïcode\xa0line") is not None
+    assert repeated._fold_text("ΟΔΟΣ και άλλα") is None  # the capital sigma's lower() reads its neighbours
+    assert repeated._fold_text("a\U0001d165 note") is None  # a spacing combining mark NFD would reorder
+    assert_line_hashes_as_defined("notes \U0001d16d\U0001d165 and \u0316\u0301 in a line long enough")
+
+
+@pytest.mark.skipif(not all(d.is_dir() for d in REAL_TEXT_DIRS), reason="dev-data is not beside the checkout")
+def test_line_hashes_of_the_dev_data_texts_are_the_plain_ones() -> None:
+    files = sorted(file for folder in REAL_TEXT_DIRS for file in folder.iterdir() if file.is_file())
+    assert len(files) > 100
+    fast = 0
+    for file in files:
+        text = file.read_bytes().decode("utf-8", "replace")
+        assert line_hashes(text) == reference_hashes(text), file.name
+        fast += repeated._fold_text(text) is not None
+    assert fast > 0.9 * len(files)  # the byte fold, not only its fallback, is what is checked
+
+
 # --- decoding --------------------------------------------------------------------------------------------
 
 # The mojibake hint as first written: a lead character before a continuation character (or U+FFFD), a C1

@@ -123,11 +123,102 @@ def normalise_lines(text: str) -> list[str]:
 def _long_normalised_lines(text: str) -> set[str]:
     """The distinct normalised lines of `text`, split as str.splitlines() splits it, that are long enough
     to count (MIN_LINE_CHARS)."""
+    # The byte fold (_fold_text) gives the normalised lines without lower() and NFD of the whole text.
+    folded = _fold_text(text)
+    if folded is None:
+        return _long_normalised_lines_plain(text)
+    # Runs of spaces to one, then the one left at either end of a line: every line is " ".join(line.split())
+    # of its folded line. "\r\n" became two breaks: the empty line between them is short. Normalising
+    # only shortens a line, so a line short before it is left out unread.
+    lines = {
+        line.strip(" ") for line in _COLLAPSE.sub(" ", folded).split("\n") if len(line) >= MIN_LINE_CHARS
+    }
+    return {line for line in lines if len(line) >= MIN_LINE_CHARS}
+
+
+def _long_normalised_lines_plain(text: str) -> set[str]:
+    """_long_normalised_lines by the folded text (the path for texts the byte fold does not take)."""
     # The fold (see folded_lines) neither crosses nor makes any line break, so the folded text splits
     # into the folded lines. Normalising never lengthens a line: a shorter folded line is left out unread.
     folded = _folded(text).splitlines()
     normalised = {" ".join(line.split()) for line in folded if len(line) >= MIN_LINE_CHARS}
     return {line for line in normalised if len(line) >= MIN_LINE_CHARS}
+
+
+# The whole normalisation of a line as a fold of UTF-8 bytes, whitespace included: ASCII lowercased and
+# mapped by one bytes table, every line break to "\n" and all other whitespace to " ", so that normalising
+# is collapsing runs of spaces. Why: lower() and NFD of a whole text cost as much as the rest of the
+# fold, and a text holds few distinct non-ASCII characters, each folded once and replaced in one pass.
+_BREAK_CODES = frozenset(map(ord, ("\n", *OTHER_BREAK_CHARS)))
+
+
+def _space_fold(chars: str) -> str:
+    """Whitespace of already folded characters as the byte fold spells it: breaks "\n", others " "."""
+    return "".join(("\n" if ord(c) in _BREAK_CODES else " ") if c.isspace() else c for c in chars)
+
+
+_ASCII_FOLD = bytes.maketrans(
+    _ASCII_BYTES, _space_fold("".join(_CHARS[ord(chr(code).lower())] or "" for code in range(128))).encode()
+)
+_COLLAPSE = re.compile("  +")
+
+
+class _CharFold(dict[str, str | None]):
+    """Each non-ASCII character's fold (lower, NFD, character map, whitespace), filled on first sight;
+    None for a character whose fold depends on its neighbours, which sends its text the plain way."""
+
+    def __missing__(self, char: str) -> str | None:
+        """Decide a character once: its fold, if folding it alone is folding it in any text."""
+        value = _fold_alone(char)
+        # Why each fold must be made of characters the fold leaves as they are: the folds are replaced one
+        # after another, and a later replacement must not fold again what an earlier one wrote.
+        if value is not None and not all(
+            _fold_alone(c) == c if not c.isascii() else _ASCII_FOLD[ord(c)] == ord(c) for c in value
+        ):
+            value = None
+        self[char] = value
+        return value
+
+
+def _fold_alone(char: str) -> str | None:
+    """The fold of one non-ASCII character, or None where the text around it could change it."""
+    if char == "\u03a3":  # capital sigma: lower() makes it final or not by the letters around it
+        return None
+    decomposed = unicodedata.normalize("NFD", char.lower())
+    # NFD reorders the combining marks of a run by class: only order-free if the map deletes them all.
+    if any(unicodedata.combining(c) and _CHARS[ord(c)] is not None for c in decomposed):
+        return None
+    mapped = "".join(_CHARS[ord(c)] or "" for c in decomposed)
+    if ord(char) in _BREAK_CODES:
+        return "\n" if mapped == char else None
+    if any(ord(c) in _BREAK_CODES for c in mapped):  # a break the text's splitlines() would not see
+        return None
+    return _space_fold(mapped)
+
+
+_FOLDS = _CharFold()
+
+
+def _fold_text(text: str) -> str | None:
+    """`text` lowered, NFD, through the character map and with every break "\n" and all other whitespace
+    " ", by the bytes table and one replacement per distinct non-ASCII character; None where that is not
+    the plain fold (a character folded by its neighbours, or too many to replace one by one)."""
+    data = text.encode("utf-8", "surrogatepass").translate(_ASCII_FOLD)
+    folded = data.decode("utf-8", "surrogatepass")
+    if text.isascii():
+        return folded
+    changed = []
+    for char in set(data.translate(None, _ASCII_BYTES).decode("utf-8", "surrogatepass")):
+        value = _FOLDS[char]
+        if value is None:
+            return None
+        if value != char:
+            changed.append((char, value))
+    if len(changed) > MAX_REPLACED_CHARS:  # many passes over the text: the plain way is cheaper
+        return None
+    for char, value in changed:
+        folded = folded.replace(char, value)
+    return folded
 
 
 def count_lines(texts: Iterable[str]) -> Counter[str]:
@@ -160,7 +251,17 @@ def line_hash(normalised: str) -> int:
 
 def line_hashes(text: str) -> list[int]:
     """The sorted hashes of the distinct normalised lines of `text` that are long enough to count."""
-    return sorted({line_hash(n) for n in _long_normalised_lines(text)})
+    # line_hash inlined: a call per line is a sizeable share of hashing one.
+    return sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
+                "little",
+                signed=True,
+            )
+            for line in _long_normalised_lines(text)
+        }
+    )
 
 
 def count_hashes(hashes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
