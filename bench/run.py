@@ -27,6 +27,11 @@ summed, every 50 ms; `main_rss_mb` is the run process alone. `cpu_s` is the CPU 
 `--store s3` starts a SeaweedFS S3 server on loopback ports (tests/objectstore/seaweed.py), uploads the
 corpus to a bucket and runs with the seeds and the releases there (the work folder stays local); `cpu_s`
 covers the run's process tree, `server_cpu_s` the S3 server's process during the run (JSON lines).
+`--store local,s3` runs both in one invocation, one store after the other within each repeat (so both
+see the same load on a shared machine), and ends with each scenario's S3 throughput as a share of the
+local one:
+
+    .venv/bin/python -m bench.run --docs 10000 --scenarios cold --store local,s3 --repeat 2
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from typing import Any
 from bench.common import REPO, TreeMemory, _proc_cpu_s, peak_rss_mb, print_table
 
 SCENARIOS = ("cold", "warm", "changed", "engine")
+STORES = ("local", "s3")
 # bench.make_corpus.SOURCES, not imported here: it imports the pipeline, which a scenario's child must not
 # have loaded before its clock starts.
 CORPUS_SOURCES = ("real", "samples")
@@ -206,9 +212,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     )
     parser.add_argument(
         "--store",
-        choices=("local", "s3"),
         default="local",
-        help="s3: seeds and releases on a SeaweedFS S3 server started here (loopback), the corpus uploaded",
+        help="s3: seeds and releases on a SeaweedFS S3 server started here (loopback), the corpus uploaded; "
+        "local,s3: both, compared",
     )
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -223,17 +229,20 @@ def main(argv: Sequence[str] | None = None) -> None:
     unknown = [s for s in scenarios if s not in SCENARIOS]
     if unknown:
         sys.exit(f"unknown scenario(s) {unknown}; choose from {', '.join(SCENARIOS)}")
-    if args.store == "s3" and "engine" in scenarios:
+    stores = [s.strip() for s in args.store.split(",") if s.strip()]
+    if not stores or any(s not in STORES for s in stores) or len(set(stores)) != len(stores):
+        parser.error(f"--store: one or more of {', '.join(STORES)}, comma-separated")
+    if "s3" in stores and "engine" in scenarios:
         parser.error("--store s3 runs the Dagster scenarios (cold, warm, changed)")
     base = args.keep or Path(tempfile.mkdtemp(prefix="webcurate-bench-"))
     try:
-        if args.store == "s3":
+        if "s3" in stores:
             from tests.objectstore.seaweed import seaweed_server
 
             with seaweed_server(base / "seaweed") as server:
-                measure(base, args, scenarios, server)
+                measure(base, args, scenarios, stores, server)
         else:
-            measure(base, args, scenarios)
+            measure(base, args, scenarios, stores)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
@@ -254,9 +263,12 @@ def upload_corpus(seeds: Path, url: str, server: Any) -> float:
     return time.perf_counter() - started
 
 
-def measure(base: Path, args: argparse.Namespace, scenarios: list[str], server: Any = None) -> None:
-    """Generate the corpus (once) and run each scenario, printing JSON lines and then a table; with an S3
-    `server`, the seeds and releases are on it (the corpus uploaded first, not timed in the runs)."""
+def measure(
+    base: Path, args: argparse.Namespace, scenarios: list[str], stores: list[str], server: Any = None
+) -> None:
+    """Generate the corpus (once) and run each scenario on each store, printing JSON lines and then the
+    tables; on "s3" the seeds and releases are on the S3 `server` (the corpus uploaded first, not timed
+    in the runs). Within each repeat, every store runs all the scenarios in turn."""
     from bench.make_corpus import write_corpus
 
     seeds = base / "corpus"
@@ -269,63 +281,114 @@ def measure(base: Path, args: argparse.Namespace, scenarios: list[str], server: 
     n_docs, n_bytes = corpus_size(seeds)
     home = base / "dagster_home"
     install_instance_config(home)
-    env = {
+    local_env = {
         **os.environ,
         "DAGSTER_HOME": str(home),
         "WEBCURATE_SEEDS_DIR": str(seeds),
         "WEBCURATE_OUTPUT_DIR": str(base / "output"),
         "WEBCURATE_WORK_DIR": str(base / "work"),
     }
-    if server is not None:
+    envs = {"local": local_env}
+    if "s3" in stores:
         bucket = server.new_bucket("bench")
         seconds = upload_corpus(seeds, f"s3://{bucket}/corpus", server)
         print(f"uploaded {n_docs:,} files to s3://{bucket}/corpus in {seconds:.1f} s", file=sys.stderr)
-        env.update(server.env())
-        env.update(WEBCURATE_SEEDS_DIR=f"s3://{bucket}/corpus", WEBCURATE_OUTPUT_DIR=f"s3://{bucket}/output")
+        envs["s3"] = {
+            **local_env,
+            **server.env(),
+            "WEBCURATE_SEEDS_DIR": f"s3://{bucket}/corpus",
+            "WEBCURATE_OUTPUT_DIR": f"s3://{bucket}/output",
+        }
     results = []
-    for repeat, scenario in ((r, s) for r in range(args.repeat) for s in scenarios):
-        if scenario == "cold":
-            for folder in ("output", "work", "dagster_home"):
-                shutil.rmtree(base / folder, ignore_errors=True)
-            install_instance_config(home)
-            if server is not None:  # an empty release root on the store too
-                bucket_url = env["WEBCURATE_OUTPUT_DIR"].rsplit("/", 1)[0]
-                env["WEBCURATE_OUTPUT_DIR"] = f"{bucket_url}/output-{repeat}"
-        if scenario == "changed":
-            edited = edit_one_file(seeds)
-            print(f"edited {edited.relative_to(seeds)}", file=sys.stderr)
-            if server is not None:
-                from pipeline.datasets.objectstore import StorePath
+    for repeat in range(args.repeat):
+        for store in stores:
+            on_s3 = server if store == "s3" else None
+            for scenario in scenarios:
+                result = run_scenario(base, seeds, envs[store], scenario, repeat, on_s3)
+                result.update(
+                    scenario=scenario,
+                    store=store,
+                    repeat=repeat,
+                    corpus=args.source,
+                    docs=n_docs,
+                    mb=round(n_bytes / 1e6, 2),
+                    docs_per_s=round(n_docs / result["wall_s"], 1),
+                    mb_per_s=round(n_bytes / 1e6 / result["wall_s"], 2),
+                    cores=os.cpu_count(),
+                )
+                results.append(result)
+                line = json.dumps(result)
+                print(line, flush=True)
+                if args.json:
+                    with args.json.open("a", encoding="utf-8") as handle:
+                        handle.write(line + "\n")
+    best = {store: fastest([r for r in results if r["store"] == store]) for store in stores}
+    for store in stores:
+        if len(stores) > 1:
+            print(f"\n== {store} ==")
+        report(best[store])
+    if len(stores) > 1:
+        compare_stores(best["local"], best["s3"])
 
-                stored = StorePath.parse(env["WEBCURATE_SEEDS_DIR"]) / edited.relative_to(seeds).as_posix()
-                stored.upload(edited)
-        if scenario == "engine":
-            work = base / "engine_work"
-            shutil.rmtree(work, ignore_errors=True)
-            work.mkdir()
-            result = run_child(["engine", str(seeds), str(work)], env)
-        else:
-            server_cpu = _proc_cpu_s(server.process.pid) if server is not None else None
-            result = run_child(["dagster"], env)
-            if server is not None and server_cpu is not None:  # the S3 server's own CPU during the run
-                result["server_cpu_s"] = round((_proc_cpu_s(server.process.pid) or 0.0) - server_cpu, 2)
-        result.update(
-            scenario=scenario,
-            repeat=repeat,
-            corpus=args.source,
-            docs=n_docs,
-            mb=round(n_bytes / 1e6, 2),
-            docs_per_s=round(n_docs / result["wall_s"], 1),
-            mb_per_s=round(n_bytes / 1e6 / result["wall_s"], 2),
-            cores=os.cpu_count(),
+
+def run_scenario(
+    base: Path, seeds: Path, env: dict[str, str], scenario: str, repeat: int, server: Any
+) -> dict[str, Any]:
+    """Prepare and run one scenario in a fresh process (on the S3 `server` when one is given)."""
+    home = Path(env["DAGSTER_HOME"])
+    if scenario == "cold":
+        for folder in ("output", "work", "dagster_home"):
+            shutil.rmtree(base / folder, ignore_errors=True)
+        install_instance_config(home)
+        if server is not None:  # an empty release root on the store too
+            bucket_url = env["WEBCURATE_OUTPUT_DIR"].rsplit("/", 1)[0]
+            env["WEBCURATE_OUTPUT_DIR"] = f"{bucket_url}/output-{repeat}"
+    if scenario == "changed":
+        edited = edit_one_file(seeds)
+        print(f"edited {edited.relative_to(seeds)}", file=sys.stderr)
+        if server is not None:
+            from pipeline.datasets.objectstore import StorePath
+
+            stored = StorePath.parse(env["WEBCURATE_SEEDS_DIR"]) / edited.relative_to(seeds).as_posix()
+            stored.upload(edited)
+    if scenario == "engine":
+        work = base / "engine_work"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        return run_child(["engine", str(seeds), str(work)], env)
+    server_cpu = _proc_cpu_s(server.process.pid) if server is not None else None
+    result = run_child(["dagster"], env)
+    if server is not None and server_cpu is not None:  # the S3 server's own CPU during the run
+        result["server_cpu_s"] = round((_proc_cpu_s(server.process.pid) or 0.0) - server_cpu, 2)
+    return result
+
+
+def compare_stores(local: list[dict[str, Any]], s3: list[dict[str, Any]]) -> None:
+    """Each scenario's fastest run from the S3 server beside the local one: S3's share of the throughput."""
+    on_s3 = {r["scenario"]: r for r in s3}
+    rows = []
+    for r in local:
+        other = on_s3.get(r["scenario"])
+        if other is None:
+            continue
+        parse = r["steps"].get("parsed_documents"), other["steps"].get("parsed_documents")
+        rows.append(
+            (
+                r["scenario"],
+                r["wall_s"],
+                other["wall_s"],
+                r["docs_per_s"],
+                other["docs_per_s"],
+                f"{other['docs_per_s'] / r['docs_per_s']:.0%}",
+                *(parse if None not in parse else ("-", "-")),
+            )
         )
-        results.append(result)
-        line = json.dumps(result)
-        print(line, flush=True)
-        if args.json:
-            with args.json.open("a", encoding="utf-8") as handle:
-                handle.write(line + "\n")
-    report(fastest(results))
+    print()
+    print_table(
+        ["scenario", "local wall s", "s3 wall s", "local docs/s", "s3 docs/s", "s3 of local", "parse s local",
+         "parse s s3"],
+        rows,
+    )
 
 
 def fastest(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
