@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.cleaning import dedup
 from pipeline.cleaning.dedup import (
@@ -139,20 +141,63 @@ def test_fingerprint_matches_the_separate_functions() -> None:
     assert (found.signature == minhash_signature(text)).all()
 
 
-def test_signature_does_not_depend_on_the_word_cache() -> None:
-    text = prose(10, 90)
-    warm = minhash_signature(text)
-    dedup._WORDS.clear()
-    assert (minhash_signature(text) == warm).all()
+# Normalised bytes hold no ASCII whitespace but spaces, which separate the words.
+NO_WHITESPACE = bytes.maketrans(b" \t\n\r\x0b\x0c", b"xxxxxx")
 
 
-def test_long_texts_bypass_the_word_cache(monkeypatch: pytest.MonkeyPatch) -> None:
-    text = prose(12, 90)
-    cached = minhash_signature(text)
-    monkeypatch.setattr(dedup, "_WORD_CACHE_LIMIT", 10)
-    dedup._WORDS.clear()
-    assert (minhash_signature(text) == cached).all()
-    assert len(dedup._WORDS) == 0
+def reference_word_hash(word: bytes) -> int:
+    """The documented word hash spelt out: murmur3's fmix64 of sum((byte_k + 1) x P^k) mod 2^64."""
+    mask = 2**64 - 1
+    base = int(dedup._WORD_BASE)
+    value = sum((byte + 1) * pow(base, k, 2**64) for k, byte in enumerate(word)) & mask
+    value ^= value >> 33
+    value = (value * 0xFF51AFD7ED558CCD) & mask
+    value ^= value >> 33
+    value = (value * 0xC4CEB9FE1A85EC53) & mask
+    return value ^ (value >> 33)
+
+
+@given(
+    st.lists(st.binary(min_size=1, max_size=40).map(lambda w: w.translate(NO_WHITESPACE)), max_size=30),
+    st.lists(st.integers(1, 3), min_size=31, max_size=31),
+    st.booleans(),
+)
+@settings(max_examples=200, deadline=None)
+def test_word_hashes_are_the_documented_hash_of_each_word(
+    words: list[bytes], gaps: list[int], lead: bool
+) -> None:
+    data = b" " * lead + b"".join(word + b" " * gap for word, gap in zip(words, gaps, strict=False))
+    assert dedup._word_hashes(data).tolist() == [reference_word_hash(word) for word in words]
+    assert dedup._collapsed(data) == b" ".join(data.split())
+
+
+def test_a_text_longer_than_the_kept_powers_hashes_its_words_the_same() -> None:
+    data = b" ".join(bytes([97 + i % 26]) * (1 + i % 7) for i in range(20_000))
+    assert len(data) > dedup._POWERS_KEPT
+    assert dedup._word_hashes(data).tolist() == [reference_word_hash(word) for word in data.split()]
+    assert dedup._word_hashes(b"caf\xc3\xa9 " + data)[1:].tolist() == dedup._word_hashes(data).tolist()
+
+
+def test_word_hashes_of_near_identical_words_are_distinct_and_spread() -> None:
+    """Words that differ in a byte or two (counters, ids) get distinct hashes whose top bits, the ones
+    the shingle keys keep, are spread evenly: no structure of the polynomial survives the finaliser."""
+    words = [f"w{i}" for i in range(100_000)] + [f"{i:06d}x" for i in range(100_000)]
+    hashes = dedup._word_hashes(" ".join(words).encode())
+    assert len(hashes) == len(words) == len(set(hashes.tolist()))
+    counts = np.bincount((hashes >> np.uint64(56)).astype(np.int64), minlength=256)
+    expected = len(words) / 256
+    chi_square = float(((counts - expected) ** 2 / expected).sum())
+    assert chi_square < 350  # 255 degrees of freedom: above 350 happens by chance w.p. ~1e-4
+
+
+def test_fingerprints_are_pinned_to_the_scheme() -> None:
+    """Values fixed by SIGNATURE_SCHEME: a change that fails this changes every fingerprint, and must
+    change the scheme's name (and these values) with it."""
+    assert dedup.SIGNATURE_SCHEME.startswith("webcurate-minhash-2/perm128/shingle5/")
+    assert dedup._word_hashes("hello café".encode()).tolist() == [17557695262992104046, 16389667647791783296]
+    found = fingerprint(prose(14, 60))
+    assert found.signature[:6].tolist() == [132918460, 87180150, 3853350, 31933550, 232126659, 20199995]
+    assert found.exact_key == 4779262419303661141
 
 
 def test_fingerprints_equal_across_processes() -> None:
@@ -194,7 +239,7 @@ def test_shingle_keys_are_the_top_half_of_the_weighted_sum_of_word_hashes(shingl
     """Each key is the top 32 bits of sum(hash(word) x multiplier of its position) mod 2^64, as documented
     (one key for all the words when there are fewer than a shingle)."""
     words = normalise_for_dedup(prose(n_words, n_words)).split()
-    hashes = [dedup._word_hash(word.encode()) for word in words]
+    hashes = [reference_word_hash(word.encode()) for word in words]
     multipliers = [int(m) for m in dedup._POSITION_MULT]
     width = min(shingle, len(words))
     expected = [
