@@ -59,11 +59,12 @@ ui-readonly: setup ## the same UI for viewers: nothing can be launched or change
 	@echo "webcurate UI (read-only): http://$(HOST):$(PORT)  (Ctrl-C to stop)"
 	$(BIN)/dagster-webserver -w workspace.yaml -h $(HOST) -p $(PORT) --read-only
 
-lint: setup $(TEST_STAMP) ## ruff
+lint: setup $(TEST_STAMP) ## ruff: lint rules and formatting
 	$(BIN)/ruff check pipeline tests bench
+	$(BIN)/ruff format --check pipeline tests bench
 
-typecheck: setup $(TEST_STAMP) ## mypy
-	$(BIN)/mypy pipeline
+typecheck: setup $(TEST_STAMP) ## mypy (strict) on the package and the bench scripts
+	$(BIN)/mypy pipeline bench
 
 browser: ## Debian's Chromium for the UI test (apt only when /usr/bin/chromium is missing)
 	bash scripts/ensure_browser.sh

@@ -1,13 +1,15 @@
-"""Shared helpers for the bench scripts: where the dev data is, peak memory, table printing."""
+"""Shared helpers for the bench scripts: where the dev data is, peak memory, table printing, speed probe."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import resource
 import sys
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,33 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         for line in handle:
             if line.strip():
                 yield json.loads(line)
+
+
+PROBE_ROUNDS = 3
+
+
+def speed_probe() -> float:
+    """Seconds, best of 3, of a fixed single-core workload (Python bytecode and hashing, like the steps'):
+    printed beside a benchmark's figures so that runs on a busier or slower machine can be told apart."""
+    best = float("inf")
+    data = bytes(range(256)) * 4096  # 1 MiB
+    for _ in range(PROBE_ROUNDS):
+        start = time.perf_counter()
+        total = 0
+        for i in range(2_000_000):
+            total += i * i % 7
+        for _ in range(32):
+            data = hashlib.sha256(data).digest() * 32768
+        best = min(best, time.perf_counter() - start)
+    return round(best, 3)
+
+
+@contextlib.contextmanager
+def probed(bench: str) -> Iterator[None]:
+    """Print the speed probe (a JSON line) before and after a benchmark: a change means other load came."""
+    print(json.dumps({"bench": bench, "speed_probe_s": speed_probe(), "when": "before"}), flush=True)
+    yield
+    print(json.dumps({"bench": bench, "speed_probe_s": speed_probe(), "when": "after"}), flush=True)
 
 
 def peak_rss_mb() -> float:

@@ -53,7 +53,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, TreeMemory, print_table
+from bench.common import REPO, TreeMemory, print_table, probed
 
 # Nothing may be downloaded at run time; set before any Hugging Face library is imported.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -161,7 +161,7 @@ def run_webcurate(corpus_dir: Path, out_dir: Path, workers: int = 2) -> dict[str
         )
     seconds = time.perf_counter() - started
     (event,) = result.asset_materializations_for_node("curated_dataset")
-    meta = {key: getattr(value, "value", value) for key, value in event.metadata.items()}
+    meta: dict[str, Any] = {key: getattr(value, "value", value) for key, value in event.metadata.items()}
     docs = len(corpus_files(corpus_dir))
     return _result(
         "webcurate",
@@ -576,16 +576,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     lids = LID_VARIANTS if args.lid == "both" else (args.lid,)
     work = Path(tempfile.mkdtemp(prefix="webcurate-compare-"))
     try:
-        compare(
-            args.docs,
-            args.html_docs,
-            args.workers,
-            lids,
-            work,
-            repeat=args.repeat,
-            keep=args.keep,
-            source=args.source,
-        )
+        with probed("compare"):
+            compare(
+                args.docs,
+                args.html_docs,
+                args.workers,
+                lids,
+                work,
+                repeat=args.repeat,
+                keep=args.keep,
+                source=args.source,
+            )
     finally:
         if args.keep:
             print(f"kept {work}")

@@ -20,7 +20,6 @@ import re
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +105,8 @@ def without_comments(pages: list[Page], kept: list[list[bool]]) -> list[tuple[li
 
 def show_errors(pages: list[Page], kept: list[list[bool]], limit: int) -> None:
     """Print up to `limit` content lines removed and noise lines kept."""
-    dropped, missed = [], []
+    dropped: list[str] = []
+    missed: list[str] = []
     for page, keep in zip(pages, kept, strict=True):
         for i, (k, y) in enumerate(zip(keep, page.labels, strict=True)):
             if y and not k and len(dropped) < limit:
@@ -135,13 +135,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'set':<8} {'system':<26} {'lines':>7} {'P':>6} {'R':>6} {'F1':>6} {'noise F1':>8}")
     for name in args.sets.split(","):
         chosen = select(pages, name)
-        systems: dict[str, Callable[[], list[list[bool]]]] = {
-            "keep-all": lambda chosen=chosen: [[True] * len(p.lines) for p in chosen],
-            "C4 line rule": lambda chosen=chosen: [c4_keep(p) for p in chosen],
+        baselines = {
+            "keep-all": [[True] * len(p.lines) for p in chosen],
+            "C4 line rule": [c4_keep(p) for p in chosen],
         }
         table: dict[str, Any] = {}
-        for system, run in systems.items():
-            table[system] = scores([(k, p.labels) for k, p in zip(run(), chosen, strict=True)])
+        for system, keep in baselines.items():
+            table[system] = scores([(k, p.labels) for k, p in zip(keep, chosen, strict=True)])
         comments, _ = webcurate_keep(chosen, BoilerplateSettings(args.threshold, keep_comments=True), model)
         table["webcurate, comments kept"] = scores(
             [(k, p.labels) for k, p in zip(comments, chosen, strict=True)]

@@ -48,7 +48,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.common import REPO, TreeMemory, _proc_cpu_s, peak_rss_mb, print_table
+from bench.common import REPO, TreeMemory, _proc_cpu_s, peak_rss_mb, print_table, probed
 
 SCENARIOS = ("cold", "warm", "changed", "engine")
 STORES = ("local", "s3")
@@ -121,6 +121,7 @@ def child_dagster() -> dict[str, Any]:
     counts: dict[str, dict[str, Any]] = {}
     for event in result.get_asset_materialization_events():
         meta = {k: getattr(v, "value", v) for k, v in event.materialization.metadata.items()}
+        assert event.asset_key is not None  # a materialization event always names its asset
         counts[event.asset_key.to_user_string()] = {
             k: meta[k] for k in ("computed", "reused_from_cache", "version", "published") if k in meta
         }
@@ -236,13 +237,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--store s3 runs the Dagster scenarios (cold, warm, changed)")
     base = args.keep or Path(tempfile.mkdtemp(prefix="webcurate-bench-"))
     try:
-        if "s3" in stores:
-            from tests.objectstore.seaweed import seaweed_server
+        with probed("run"):
+            if "s3" in stores:
+                from tests.objectstore.seaweed import seaweed_server
 
-            with seaweed_server(base / "seaweed") as server:
-                measure(base, args, scenarios, stores, server)
-        else:
-            measure(base, args, scenarios, stores)
+                with seaweed_server(base / "seaweed") as server:
+                    measure(base, args, scenarios, stores, server)
+            else:
+                measure(base, args, scenarios, stores)
     finally:
         if not args.keep:
             shutil.rmtree(base, ignore_errors=True)
@@ -385,8 +387,16 @@ def compare_stores(local: list[dict[str, Any]], s3: list[dict[str, Any]]) -> Non
         )
     print()
     print_table(
-        ["scenario", "local wall s", "s3 wall s", "local docs/s", "s3 docs/s", "s3 of local", "parse s local",
-         "parse s s3"],
+        [
+            "scenario",
+            "local wall s",
+            "s3 wall s",
+            "local docs/s",
+            "s3 docs/s",
+            "s3 of local",
+            "parse s local",
+            "parse s s3",
+        ],
         rows,
     )
 

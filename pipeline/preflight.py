@@ -255,7 +255,9 @@ def _store_problems(name: str, url: str) -> list[SettingProblem]:
     except ValueError as exc:
         return [SettingProblem(variable, url, str(exc), "write it as s3://bucket/prefix")]
     if name == "output_dir" and not path.conditional:
-        problem = f"releases need conditional writes, which webcurate uses on s3:// only, not {path.scheme}://"
+        problem = (
+            f"releases need conditional writes, which webcurate uses on s3:// only, not {path.scheme}://"
+        )
         return [SettingProblem(variable, url, problem, "publish to an s3:// bucket or a local folder")]
     reason = check_reachable(path)
     if reason is None:

@@ -161,9 +161,7 @@ def locked_versions(lock: Path) -> dict[str, str]:
     return pins
 
 
-@pytest.mark.parametrize(
-    ("lock", "extras"), [("run.txt", ()), ("test.txt", ("dev", "ray", "postgres"))]
-)
+@pytest.mark.parametrize(("lock", "extras"), [("run.txt", ()), ("test.txt", ("dev", "ray", "postgres"))])
 def test_lock_files_pin_what_pyproject_asks_for(lock: str, extras: tuple[str, ...]) -> None:
     # A dependency added or re-ranged in pyproject.toml without `make lock` fails here, not on a new machine.
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]

@@ -166,7 +166,9 @@ class StorePath:
     def upload(self, source: Path) -> None:
         """Copy a local file here (multipart for large files)."""
         pafs.copy_files(
-            str(source), self.fs_path, source_filesystem=pafs.LocalFileSystem(),
+            str(source),
+            self.fs_path,
+            source_filesystem=pafs.LocalFileSystem(),
             destination_filesystem=self.filesystem,
         )
 

@@ -92,8 +92,19 @@ def postgres_url() -> Iterator[str]:
     data, port = root / "data", free_port()
     try:
         run_as_server(
-            [str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "-E", "UTF8",
-             "--locale=C", "--no-sync"],
+            [
+                str(bindir / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ],
             root,
             as_user,
         )
@@ -101,8 +112,19 @@ def postgres_url() -> Iterator[str]:
         # missing or another server's); fsync off: the data is thrown away.
         options = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off"
         run_as_server(
-            [str(bindir / "pg_ctl"), "-D", str(data), "-l", str(root / "server.log"), "-o", options,
-             "-w", "-t", "60", "start"],
+            [
+                str(bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(root / "server.log"),
+                "-o",
+                options,
+                "-w",
+                "-t",
+                "60",
+                "start",
+            ],
             root,
             as_user,
         )
@@ -198,8 +220,7 @@ def test_curate_job_and_the_sensor_keep_their_runs_in_postgres(postgres_url: str
     assert seeds_tag[0].startswith("1-")  # the sensor's first launch
     materialized = query(
         postgres_url,
-        "SELECT run_id FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' "
-        "AND asset_key = %s",
+        "SELECT run_id FROM event_logs WHERE dagster_event_type = 'ASSET_MATERIALIZATION' AND asset_key = %s",
         '["curated_dataset"]',
     )
     assert sorted(run_id for (run_id,) in materialized) == sorted(run_id for run_id, _, _ in runs)
