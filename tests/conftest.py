@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from pathlib import Path
@@ -38,6 +39,20 @@ ASSET_NAMES = (
 def load_gold() -> list[dict[str, Any]]:
     """The gold entries, one per sample document."""
     return list(json.loads(GOLD_FILE.read_text(encoding="utf-8"))["documents"])
+
+
+def raw_row(path: Path) -> dict[str, Any]:
+    """The raw row the ingest stage lists for a file (what parse_step takes), read from `path`."""
+    from pipeline.cleaning.ingest import make_doc_id
+
+    data = path.read_bytes()
+    return {
+        "doc_id": make_doc_id(path.name),
+        "source_path": path.name,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size_bytes": len(data),
+        "skip_reason": None,
+    }
 
 
 def normalise_ws(text: str) -> str:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
 from collections.abc import Iterator
@@ -12,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES, make_doc_id
+from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 from pipeline.datasets.steps import _PARSE_ROOTS, SeedsConfig, code_files, parse_step
-from tests.conftest import REPO, SEEDS
+from tests.conftest import REPO, SEEDS, raw_row
 
 DEV_DATA = REPO.parent / "shared" / "dev-data"
 PACKAGE = REPO / "pipeline"
@@ -46,15 +45,7 @@ def _traced_files(paths: list[Path]) -> set[Path]:
     sys.settrace(trace)  # type: ignore[arg-type]
     try:
         for path in paths:
-            data = path.read_bytes()
-            raw = {
-                "doc_id": make_doc_id(path.name),
-                "source_path": path.name,
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "size_bytes": len(data),
-                "skip_reason": None,
-            }
-            parse_step(SeedsConfig(str(path.parent), DEFAULT_MAX_BYTES), raw)
+            parse_step(SeedsConfig(str(path.parent), DEFAULT_MAX_BYTES), raw_row(path))
     finally:
         sys.settrace(None)
     return {Path(name).resolve() for name in seen if Path(name).resolve().is_relative_to(PACKAGE)}

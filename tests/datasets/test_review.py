@@ -20,7 +20,7 @@ from pipeline.datasets.schema import load_schema
 from pipeline.datasets.stages import publish_release
 from pipeline.datasets.steps import PARSED_STEP_SCHEMA, CurateConfig, SeedsConfig, curate_step, parse_step
 from pipeline.datasets.tables import CURATED_SCHEMA
-from tests.conftest import REPO, SEEDS, load_gold, normalise_ws
+from tests.conftest import REPO, SEEDS, load_gold, normalise_ws, raw_row
 
 SCHEMAS = {name: load_schema(REPO / "schemas", name) for name in RELEASE_TABLES}
 CHARTS = [
@@ -43,15 +43,7 @@ def stages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     folder = tmp_path_factory.mktemp("stages")
     parsed_rows, curated_rows = [], []
     for path in sorted(SEEDS.iterdir()):
-        data = path.read_bytes()
-        raw = {
-            "doc_id": make_doc_id(path.name),
-            "source_path": path.name,
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "size_bytes": len(data),
-            "skip_reason": None,
-        }
-        parsed = parse_step(SeedsConfig(str(SEEDS), DEFAULT_MAX_BYTES), raw)
+        parsed = parse_step(SeedsConfig(str(SEEDS), DEFAULT_MAX_BYTES), raw_row(path))
         parsed_rows.append(parsed)
         row = pa.Table.from_pylist([parsed], schema=PARSED_STEP_SCHEMA).to_pylist()[0]
         del row["line_hashes"]
