@@ -85,17 +85,23 @@ def test_quality_thresholds_and_schemas_are_part_of_the_release_version(tmp_path
     assert changed(base, code_versions(WebcurateSettings(schemas_dir=str(schemas)))) == {"curated_dataset"}
 
 
+def versions_with_edited_model(name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The code versions once the model file `steps.<name>` has changed (a copy with a byte added)."""
+    model = tmp_path / getattr(steps, name).name
+    model.write_bytes(getattr(steps, name).read_bytes() + b"\n")
+    monkeypatch.setattr(steps, name, model)
+    steps.code_version.cache_clear()
+    steps.parse_code_version.cache_clear()  # both digests computed afresh: each must decide for itself
+    return code_versions(WebcurateSettings())
+
+
 def test_a_changed_boilerplate_model_changes_the_versions_of_what_it_recomputes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = code_versions(WebcurateSettings())
-    model = tmp_path / "boilerplate_model.json"
-    model.write_bytes(steps.MODEL_FILE.read_bytes() + b"\n")
-    monkeypatch.setattr(steps, "MODEL_FILE", model)
-    steps.code_version.cache_clear()
     # The line model is part of the curation code's version, which keys every curated row, and of the
     # release's; parsing never runs it, so the parsed documents stay.
-    after = code_versions(WebcurateSettings())
+    after = versions_with_edited_model("MODEL_FILE", tmp_path, monkeypatch)
     assert changed(before, after) == {*CURATED, "curated_dataset"}
 
 
@@ -103,10 +109,5 @@ def test_a_changed_html_block_model_changes_parsing_too(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     before = code_versions(WebcurateSettings())
-    model = tmp_path / "html_block_model.json"
-    model.write_bytes(steps.HTML_BLOCK_MODEL_FILE.read_bytes() + b"\n")
-    monkeypatch.setattr(steps, "HTML_BLOCK_MODEL_FILE", model)
-    steps.code_version.cache_clear()
-    steps.parse_code_version.cache_clear()
-    after = code_versions(WebcurateSettings())
+    after = versions_with_edited_model("HTML_BLOCK_MODEL_FILE", tmp_path, monkeypatch)
     assert changed(before, after) == {"parsed_documents", *CURATED, "curated_dataset"}
