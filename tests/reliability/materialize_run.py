@@ -98,7 +98,7 @@ def compare_releases(first: Path, second: Path) -> list[str]:
         differences.append(f"content hashes differ: {left['content_hash']} and {right['content_hash']}")
     # The creation time differs, and so does the review page that shows it (extra_files); verify_version
     # has checked each page against its own manifest.
-    for key in sorted(set(left) | set(right) - {"created", "extra_files"}):
+    for key in sorted((set(left) | set(right)) - {"created", "extra_files"}):
         if left.get(key) != right.get(key):
             differences.append(f"manifest {key!r} differs")  # "files" holds every part's sha256
     for name in TABLES:
