@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pyarrow as pa
 import pytest
 
 from pipeline.cleaning.boilerplate import (
@@ -22,7 +23,14 @@ from pipeline.cleaning.boilerplate import (
     remove_boilerplate_batch,
 )
 from pipeline.cleaning.boilerplate.comments import is_comment_form, is_comment_header, is_comment_marker
-from pipeline.cleaning.boilerplate.features import FEATURE_NAMES, RULE_NONE, LineBatch, line_features
+from pipeline.cleaning.boilerplate.features import (
+    FEATURE_NAMES,
+    RULE_NONE,
+    LineBatch,
+    ShapeCache,
+    line_features,
+    line_shapes,
+)
 from pipeline.cleaning.boilerplate.model import ALL_TREES_MAX_ROWS, MODEL_FILE, load_model, model_from_json
 from pipeline.cleaning.boilerplate.region import (
     COMMENTS,
@@ -129,6 +137,19 @@ def test_features_of_a_batch_equal_those_of_each_document_alone() -> None:
     apart = np.vstack([line_features(LineBatch.of([d]), c) for d, c in zip(docs, codes, strict=True)])
     assert together.shape == (sum(map(len, docs)), len(FEATURE_NAMES))
     assert np.array_equal(together, apart)
+
+
+def test_cached_line_shapes_give_the_same_features() -> None:
+    """A ShapeCache that met the lines in another batch, in another order and more than once, gives the
+    features computing every line afresh gives."""
+    docs = [ARTICLE[:2] + MENU, MENU[:3] + ARTICLE, THREAD]
+    flat = [line for d in docs for line in d]
+    codes = np.full(len(flat), RULE_NONE, dtype=np.int8)
+    cache = ShapeCache()
+    cache.of(list(reversed(MENU + THREAD)))  # an earlier pass met some of them
+    cached = line_features(LineBatch.of(docs), codes, cache.of(flat))
+    assert np.array_equal(cached, line_features(LineBatch.of(docs), codes))
+    assert np.array_equal(cache.of(flat), line_shapes(pa.array(flat)))
 
 
 def test_features_describe_lines_and_their_neighbourhood() -> None:

@@ -10,7 +10,9 @@ what the named rules and the corpus signal say of it (`rule_codes`).
 
 Nothing here loops over lines in Python: the string work is pyarrow.compute's kernels over one array
 holding the lines of every document of the batch, the context work numpy over that array with the
-documents as segments (cumulative sums clipped at document boundaries).
+documents as segments (cumulative sums clipped at document boundaries). What a line's own text says
+(`line_shapes`) is kept per distinct line (`ShapeCache`), so the later passes over the kept lines, and
+a menu repeated on every page of a batch, cost only their context.
 """
 
 from __future__ import annotations
@@ -220,25 +222,42 @@ def _title_match(lines: list[str], batch: LineBatch) -> np.ndarray:
     return out
 
 
-def line_features(batch: LineBatch, rule_codes: np.ndarray) -> np.ndarray:
-    """The feature matrix (lines x FEATURE_NAMES) of a batch; `rule_codes` holds a RULE_* per line."""
-    lines = batch.lines
+# The columns of `line_shapes`: what a line's own text says of it, whatever its neighbours.
+SHAPE_NAMES: tuple[str, ...] = (
+    "chars",
+    "words",
+    "word_chars",
+    "stops",
+    "terminal",
+    "colon_end",
+    "list_item",
+    "digits",
+    "upper_words",
+    "commas",
+    "separators",
+    "web",
+    "legal",
+    "lower_start",
+    "quotes",
+    "comment_header",
+    "comment_marker",
+)
+
+
+def line_shapes(lines: pa.Array) -> np.ndarray:
+    """The SHAPE_NAMES columns of each line (rows): its length, words, function words, and the counts and
+    flags of its regexes, from pyarrow's kernels over the whole array."""
     n = len(lines)
     if n == 0:
-        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+        return np.zeros((0, len(SHAPE_NAMES)))
     stripped = pc.utf8_trim_whitespace(lines)
     chars = pc.utf8_length(stripped).to_numpy(zero_copy_only=False).astype(np.float64)
-    safe_chars = np.maximum(chars, 1.0)
     tokens = pc.split_pattern_regex(pc.utf8_lower(stripped), _TOKEN_SPLIT)
     flat = pc.list_flatten(tokens)
     parents = pc.list_parent_indices(tokens).to_numpy()
     token_chars = pc.utf8_length(flat).to_numpy(zero_copy_only=False)
     real = token_chars > 0  # the split leaves empty tokens at the edges
-    words = np.bincount(parents[real], minlength=n).astype(np.float64)
-    word_chars = np.bincount(parents[real], weights=token_chars[real], minlength=n)
     stop = pc.is_in(flat, value_set=_STOP_SET).to_numpy(zero_copy_only=False)
-    stops = np.bincount(parents[stop & real], minlength=n).astype(np.float64)
-    safe_words = np.maximum(words, 1.0)
 
     def count(pattern: str) -> np.ndarray:
         """How often a regex matches in each line."""
@@ -252,8 +271,79 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray) -> np.ndarray:
             pc.match_substring_regex(stripped, pattern).to_numpy(zero_copy_only=False), np.float64
         )
 
+    return np.column_stack(
+        [
+            chars,
+            np.bincount(parents[real], minlength=n).astype(np.float64),
+            np.bincount(parents[real], weights=token_chars[real], minlength=n),
+            np.bincount(parents[stop & real], minlength=n).astype(np.float64),
+            has(_TERMINAL),
+            has(r"[:;]$"),
+            has(_LIST_ITEM),
+            count("[0-9]"),
+            count(_UPPER_WORD),
+            count(","),
+            count(_SEPARATORS),
+            has(_WEB),
+            has(_LEGAL),
+            has(_LOWER_START),
+            has('["“”„«»]'),
+            has(COMMENT_HEADER),
+            has(COMMENT_MARKER),
+        ]
+    )
+
+
+class ShapeCache:
+    """The shapes of the lines met by one batch's passes, each distinct line computed once: a later pass
+    sees the lines an earlier one kept, and a site's menus repeat across its pages."""
+
+    def __init__(self) -> None:
+        """An empty cache."""
+        self._row: dict[str, int] = {}
+        self._matrix = np.zeros((0, len(SHAPE_NAMES)))
+
+    def of(self, lines: list[str]) -> np.ndarray:
+        """The shapes of `lines` (rows in their order), computing those of lines not seen before."""
+        new = [line for line in dict.fromkeys(lines) if line not in self._row]
+        if new:
+            start = len(self._matrix)
+            self._row.update(zip(new, range(start, start + len(new)), strict=True))
+            self._matrix = np.vstack([self._matrix, line_shapes(pa.array(new, pa.string()))])
+        return self._matrix[[self._row[line] for line in lines]]
+
+
+def line_features(batch: LineBatch, rule_codes: np.ndarray, shapes: np.ndarray | None = None) -> np.ndarray:
+    """The feature matrix (lines x FEATURE_NAMES) of a batch; `rule_codes` holds a RULE_* per line, and
+    `shapes` the lines' line_shapes when the caller has them (a ShapeCache)."""
+    lines = batch.lines
+    n = len(lines)
+    if n == 0:
+        return np.zeros((0, len(FEATURE_NAMES)), dtype=np.float32)
+    if shapes is None:
+        shapes = line_shapes(lines)
+    (
+        chars,
+        words,
+        word_chars,
+        stops,
+        terminal,
+        colon_end,
+        list_item,
+        digits,
+        upper_words,
+        commas,
+        separators,
+        web,
+        legal,
+        lower_start,
+        quotes,
+        comment_header,
+        comment_marker,
+    ) = shapes.T
+    safe_chars = np.maximum(chars, 1.0)
+    safe_words = np.maximum(words, 1.0)
     log_chars = np.log1p(chars)
-    terminal = has(_TERMINAL)
     stop_share = stops / safe_words
     prose = ((words >= PROSE_WORDS) & (terminal > 0)).astype(np.float64)
     short = words < SHORT_WORDS
@@ -266,9 +356,8 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray) -> np.ndarray:
     position_in_doc = np.arange(n) - batch.starts[batch.doc]
     doc_len = np.diff(batch.starts)[batch.doc]
     codes = np.asarray(rule_codes)
-    marker = has(COMMENT_MARKER) * (chars <= MARKER_MAX_CHARS)
-    digits = count("[0-9]")
-    upper = count(_UPPER_WORD) / safe_words
+    marker = comment_marker * (chars <= MARKER_MAX_CHARS)
+    upper = upper_words / safe_words
     ruled = (codes != RULE_NONE).astype(np.float64)
     columns = [
         log_chars,
@@ -276,17 +365,17 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray) -> np.ndarray:
         word_chars / safe_words,
         stop_share,
         terminal,
-        has(r"[:;]$"),
-        has(_LIST_ITEM),
+        colon_end,
+        list_item,
         digits / safe_chars,
         upper,
-        count(",") / safe_words,
-        np.minimum(count(_SEPARATORS), 20.0),
-        has(_WEB),
-        has(_LEGAL),
+        commas / safe_words,
+        np.minimum(separators, 20.0),
+        web,
+        legal,
         np.maximum(word_chars - digits, 0.0) / safe_chars,  # letters, from the word tokens
-        has(_LOWER_START),
-        has('["“”„«»]'),
+        lower_start,
+        quotes,
         _window_mean(log_chars, batch, 1),
         _window_mean(log_chars, batch, 3),
         _window_mean(terminal, batch, 3),
@@ -310,12 +399,12 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray) -> np.ndarray:
         (codes == RULE_OTHER).astype(np.float64),
         _window_mean(ruled, batch, 3),
         _title_match(lines.to_pylist(), batch),
-        has(COMMENT_HEADER),
+        comment_header,
         marker,
         _window_mean(marker, batch, 6),
         _window_mean(short.astype(np.float64), batch, 3),
         _window_mean(upper, batch, 3),
-        _repeated_in_doc(stripped, batch),
+        _repeated_in_doc(pc.utf8_trim_whitespace(lines), batch),
         chars / np.maximum(_window_max(chars, batch, 3), 1.0),
     ]
     return np.column_stack(columns).astype(np.float32)

@@ -41,6 +41,7 @@ from pipeline.cleaning.boilerplate.features import (
     RULE_REPEATED,
     RULE_TAIL,
     LineBatch,
+    ShapeCache,
     line_features,
 )
 from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD, TreeModel, load_model
@@ -186,16 +187,22 @@ def remove_boilerplate_batch(
                 repeated_hashes[k] if repeated_hashes else frozenset(),
             )
         )
+    shapes = ShapeCache()  # a line's own features, computed in the first pass that meets it
     for _ in range(MAX_PASSES):
         active = [d for d in docs if not d.done]
         if not active:
             break
-        _run_pass(active, rules, model, region, settings.model)
+        _run_pass(active, rules, model, region, shapes, settings.model)
     return [_result(texts[k], docs[k]) for k in range(n)]
 
 
 def _run_pass(
-    docs: list[_Doc], rules: RuleSet | None, model: TreeModel, region: RegionSettings, use_model: bool = True
+    docs: list[_Doc],
+    rules: RuleSet | None,
+    model: TreeModel,
+    region: RegionSettings,
+    shapes: ShapeCache,
+    use_model: bool = True,
 ) -> None:
     """One pass over the documents' current texts: rules, features and scores, then decisions (the
     certain rules' alone without `use_model`)."""
@@ -209,11 +216,12 @@ def _run_pass(
         )
         for d in docs
     ]
-    batch = LineBatch.of([[e.lines[i] for i in e.open_lines] if use_model else [] for e in evidence])
+    open_lines = [[e.lines[i] for i in e.open_lines] if use_model else [] for e in evidence]
+    batch = LineBatch.of(open_lines)
     codes = np.fromiter(
         (rule_code(e.labels[i]) for e in evidence for i in (e.open_lines if use_model else ())), dtype=np.int8
     )
-    features = line_features(batch, codes)
+    features = line_features(batch, codes, shapes.of([line for lines in open_lines for line in lines]))
     scores = model.predict(features) if len(features) else np.zeros(0)
     chars = np.expm1(features[:, _COLUMN["log_chars"]].astype(np.float64))
     header = features[:, _COLUMN["comment_header"]].copy()
