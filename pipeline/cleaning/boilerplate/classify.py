@@ -155,7 +155,8 @@ class _Compiled:
     # Short lines seen before -> their static features: menus, footers and widgets repeat across the
     # pages of a site, so a corpus meets the same lines again and again. Filled lazily, bounded.
     seen_lines: dict[str, _Static]
-    # The compiled screen (screen.py) naming the rules that may match a line, and each rule by position.
+    # The rule set's screen (screen.py) naming the rules that may match a line, and this language's
+    # rules by position.
     screen: RuleScreen | None
     by_order: dict[int, tuple[Rule, re.Pattern[str], bool]]  # (rule, pattern, anchored)
 
@@ -232,7 +233,7 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
         max_chars=max_chars,
         dispatch={},
         seen_lines={},
-        screen=build_screen([(order, pattern) for order, _, pattern in anchored + gated + floating]),
+        screen=_screen(rules),
         by_order={
             **{order: (rule, pattern, True) for order, rule, pattern in anchored},
             **{order: (rule, pattern, False) for order, rule, pattern in gated + floating},
@@ -242,6 +243,14 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
         _COMPILED.clear()
     _COMPILED[key] = (rules, comp)
     return comp
+
+
+@lru_cache(maxsize=8)
+def _screen(rules: RuleSet) -> RuleScreen | None:
+    """The RE2 screen of a rule set, shared by its every language: one DFA per process, not one each."""
+    return build_screen(
+        [(order, compile_rule(rule), rule.keywords) for order, rule in enumerate(rules.rules)]
+    )
 
 
 def _dispatch(comp: _Compiled, bucket: int, key: str, digit: bool) -> tuple[_Entry, ...]:
@@ -538,7 +547,10 @@ def _first_candidate(core: str, orders: list[int], comp: _Compiled, low: str | N
     every gate of the rule (length, digit, keyword) checked as match_rule's dispatch checks it."""
     digit: bool | None = None
     for order in orders:
-        rule, pattern, anchored = comp.by_order[order]
+        entry = comp.by_order.get(order)
+        if entry is None:
+            continue  # a rule of another language
+        rule, pattern, anchored = entry
         if len(core) > rule.max_chars:
             continue
         if rule.needs_digit:
