@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -125,8 +126,9 @@ def clean_document(
     )
     if comments is not None:
         result = dataclasses.replace(result, removed=[*result.removed, comments])
-    text = result.text if result.text.strip() else doc.text  # never clean a document down to nothing
-    removed = result.removed if text is result.text else []
+    # A page that is all boilerplate (an index of teasers, a login wall, a bot check) cleans down to
+    # nothing: its chrome is not put back; the curate step skips the document with no_main_content.
+    text, removed = result.text, result.removed
     metadata = doc.metadata
     author_source = "metadata" if metadata.author else None
     if metadata.author is None and result.author and removed:
@@ -139,6 +141,16 @@ def clean_document(
         anchors=remap_anchors(doc.text, removed, text, doc.anchors),
     )
     return CleanDocument(clean, removed, sum(s.char_end - s.char_start for s in removed), author_source)
+
+
+def no_main_content(cleaned: CleanDocument) -> str | None:
+    """Why a document cleaned down to nothing is left out (the rules and stages that took its lines, most
+    first), or None when text is left."""
+    if cleaned.doc.text.strip():
+        return None
+    counts = Counter(span.rule for span in cleaned.removed for _ in range(span.line_start, span.line_end + 1))
+    taken = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+    return f"no main content: every line is boilerplate ({taken or 'no lines'})"
 
 
 def html_comments(

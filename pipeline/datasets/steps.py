@@ -25,7 +25,13 @@ from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOI
 from pipeline.cleaning.boilerplate.model import MODEL_FILE
 from pipeline.cleaning.boilerplate.repeated import line_hashes
 from pipeline.cleaning.boilerplate.rules import RuleSet
-from pipeline.cleaning.curate import clean_document, clean_texts, redact_document, tag_languages
+from pipeline.cleaning.curate import (
+    clean_document,
+    clean_texts,
+    no_main_content,
+    redact_document,
+    tag_languages,
+)
 from pipeline.cleaning.dedup import fingerprint
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import parse_document
@@ -206,15 +212,16 @@ def curate_step(config: CurateConfig, row: Row, boilerplate: CleanResult | None 
         return skipped_as(row, row["skip_reason"])
     doc = parsed_from_row(row)
     repeated = frozenset(row.get("repeated_hashes") or ())
-    cleaned, redactions = redact_document(
-        clean_document(
-            doc,
-            rules=_rules(config.rules_file),
-            repeated_hashes=repeated,
-            settings=config.boilerplate(),
-            cleaned=boilerplate,
-        )
+    curated = clean_document(
+        doc,
+        rules=_rules(config.rules_file),
+        repeated_hashes=repeated,
+        settings=config.boilerplate(),
+        cleaned=boilerplate,
     )
+    if (reason := no_main_content(curated)) is not None:
+        return skipped_as(row, reason)
+    cleaned, redactions = redact_document(curated)
     text = cleaned.doc.text
     sections = segment_sections(text, cleaned.doc.headings, cleaned.doc.anchors)
     tagged = tag_languages(

@@ -26,3 +26,16 @@ def parse_bytes(data: bytes, name: str = "doc.txt") -> ParsedDocument:
 def parse_seed(file_name: str, seeds: Path = SEEDS) -> ParsedDocument:
     """Parse one of the sample documents."""
     return parse_bytes((seeds / file_name).read_bytes(), file_name)
+
+
+# A page with no article at all, as scrapers meet them by the thousand: navigation, a login box, footer.
+ALL_CHROME = """Home | News | Sport | Business | Culture | Contact
+Log in
+Register
+Forgot your password?
+Subscribe to our newsletter
+Follow us on Facebook
+Cookie settings
+Privacy Policy | Terms of Use | Contact us
+© 2024 Harbour Media Ltd. All rights reserved.
+"""

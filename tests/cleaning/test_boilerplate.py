@@ -34,7 +34,8 @@ from pipeline.cleaning.boilerplate.repeated import (
     normalise_line,
 )
 from pipeline.cleaning.boilerplate.rules import STOP_WORDS
-from tests.cleaning.helpers import parse_seed
+from pipeline.cleaning.curate import clean_document, no_main_content
+from tests.cleaning.helpers import ALL_CHROME, parse_seed
 from tests.conftest import SEEDS, load_gold, normalise_ws
 
 # Article prose used around the boilerplate in the small examples below.
@@ -690,3 +691,18 @@ def test_lines_with_repeated_hashes_are_removed(parts: list[str], data: st.DataO
             ):
                 assert counted
     forget_seen_lines()
+
+
+def test_a_page_of_chrome_cleans_down_to_nothing_with_every_line_accounted_for(tmp_path: Path) -> None:
+    """Its chrome is not put back: the text is empty, every line is a removed span with its rule, and
+    no_main_content says why the document is left out; an article is never left out."""
+    (tmp_path / "index.txt").write_text(ALL_CHROME, encoding="utf-8")
+    cleaned = clean_document(parse_seed("index.txt", tmp_path))
+    assert cleaned.doc.text.strip() == ""
+    covered = {line for span in cleaned.removed for line in range(span.line_start, span.line_end + 1)}
+    assert covered == set(range(1, ALL_CHROME.count("\n") + 1))
+    reason = no_main_content(cleaned)
+    assert reason is not None and reason.startswith("no main content: every line is boilerplate (")
+    assert "account_links 3" in reason and "copyright 1" in reason
+    for seed in sorted(SEEDS.iterdir()):
+        assert no_main_content(clean_document(parse_seed(seed.name))) is None, seed.name

@@ -124,3 +124,15 @@ def test_rules_re2_cannot_express_are_still_tried() -> None:
 def test_no_screen_without_a_screenable_rule() -> None:
     """A rule set RE2 can express none of runs unscreened."""
     assert build_screen([(0, re.compile(r"^(a)\1"), ())]) is None
+
+
+def test_the_screen_rules_out_a_catastrophic_user_pattern_it_can_express() -> None:
+    """RE2 runs in linear time: a nested-quantifier rule that would backtrack for hours on a line of a's
+    ending in b is never handed to Python's re for that line, and still matches a line of a's."""
+    runaway = Rule("runaway", "legal", r"^(a+)+$", "nested quantifiers")
+    comp = _compiled(RuleSet(rules=(runaway, *BUILTIN_RULES)), None)
+    assert comp.screen is not None
+    candidates = comp.screen.candidates("a" * 40 + "b")
+    assert candidates is not None and 0 not in candidates
+    assert match_rule("a" * 40 + "b", comp) is None
+    assert match_rule("a" * 40, comp) is runaway

@@ -24,6 +24,7 @@ from pipeline.datasets.steps import CurateConfig, SeedsConfig
 from pipeline.datasets.versions import Release, read_manifest
 from pipeline.engine import EngineSpec
 from pipeline.engine.cache import ResultCache
+from tests.cleaning.helpers import ALL_CHROME
 from tests.conftest import REPO, SEEDS
 
 ENGINE = EngineSpec(workers=2, timeout_s=30)
@@ -314,6 +315,24 @@ def test_a_file_changed_between_scan_and_parse_is_skipped_with_its_reason(tmp_pa
             "reason": "unreadable: changed while the run was reading it (the next run picks it up)",
         }
     ]
+
+
+def test_a_page_with_no_main_content_is_skipped_with_its_reason(tmp_path: Path) -> None:
+    """A page that is all chrome is not published with its chrome put back: the curate stage skips it,
+    naming the rules that took its lines, and the release holds the five samples alone."""
+    pipeline = Pipeline(tmp_path)
+    (pipeline.seeds / "index.txt").write_text(ALL_CHROME, encoding="utf-8")
+    run = pipeline.run()
+    [skipped] = run.curate.skipped
+    assert skipped["source_path"] == "index.txt"
+    assert skipped["reason"].startswith("no main content: every line is boilerplate (account_links 3, ")
+    from pipeline.datasets.release import release_chunk
+
+    schemas = {name: load_schema(REPO / "schemas", name) for name in RELEASE_TABLES}
+    released = release_chunk(read_stage(pipeline.outs.documents), schemas)
+    assert sorted(released["documents"].column("source_path").to_pylist()) == sorted(
+        p.name for p in SEEDS.iterdir()
+    )
 
 
 def test_an_unknown_engine_is_refused_with_the_known_ones() -> None:
