@@ -706,3 +706,21 @@ def test_a_page_of_chrome_cleans_down_to_nothing_with_every_line_accounted_for(t
     assert "account_links 3" in reason and "copyright 1" in reason
     for seed in sorted(SEEDS.iterdir()):
         assert no_main_content(clean_document(parse_seed(seed.name))) is None, seed.name
+
+
+# Short news pages written for these tests (data/foreign/) in languages without a stop-word list here:
+# Chinese and Japanese (no spaces, full-width sentence ends), Korean and Russian. Lines 5-7 are the article.
+FOREIGN = Path(__file__).parent / "data" / "foreign"
+
+
+@pytest.mark.parametrize("page", ["ja.txt", "zh.txt", "ko.txt", "ru.txt"])
+def test_articles_in_languages_without_stop_words_are_kept(page: str) -> None:
+    """A sentence needs function words to count as prose only where the language has a list of them, and
+    a Chinese or Japanese one is told by its length and full-width end: the article stays, the menu goes
+    (without that, such pages lost every line)."""
+    cleaned = clean_document(parse_seed(page, FOREIGN))
+    lines = (FOREIGN / page).read_text(encoding="utf-8").split("\n")
+    kept = cleaned.doc.text.split("\n")
+    assert kept[:3] == lines[4:7]  # the article, whole
+    assert not set(lines[:3]) & set(kept)  # the menu and the account links, gone
+    assert no_main_content(cleaned) is None

@@ -47,6 +47,10 @@ _WEB = r"(?i)https?://|www\.|\S@\S|\.(?:com|org|net|html?)\b"
 _LEGAL = r"(?i)©|\(c\)|copyright|all rights reserved|alle rechte"
 _UPPER_WORD = r"(?:^|[\s(\"“‘'])\p{Lu}"
 _LOWER_START = r"^\p{Ll}"
+# Chinese and Japanese write no spaces and end sentences with full-width marks: their prose has no words
+# or sentence ends in the senses above, so remove.py tests it by these two columns.
+_CJK = r"[\p{Han}\p{Hiragana}\p{Katakana}]"
+_CJK_TERMINAL = r"[。！？][」』）)\"”]*$"
 
 FEATURE_NAMES: tuple[str, ...] = (
     "log_chars",
@@ -241,7 +245,10 @@ SHAPE_NAMES: tuple[str, ...] = (
     "quotes",
     "comment_header",
     "comment_marker",
+    "cjk_chars",
+    "cjk_terminal",
 )
+SHAPE_INDEX = {name: i for i, name in enumerate(SHAPE_NAMES)}
 
 
 def line_shapes(lines: pa.Array) -> np.ndarray:
@@ -290,6 +297,8 @@ def line_shapes(lines: pa.Array) -> np.ndarray:
             has('["“”„«»]'),
             has(COMMENT_HEADER),
             has(COMMENT_MARKER),
+            count(_CJK),
+            has(_CJK_TERMINAL),
         ]
     )
 
@@ -340,6 +349,7 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray, shapes: np.ndarray |
         quotes,
         comment_header,
         comment_marker,
+        *_,  # the CJK columns: remove.py's test of a Chinese or Japanese sentence, not model features
     ) = shapes.T
     safe_chars = np.maximum(chars, 1.0)
     safe_words = np.maximum(words, 1.0)

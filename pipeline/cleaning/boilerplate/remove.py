@@ -40,6 +40,7 @@ from pipeline.cleaning.boilerplate.features import (
     RULE_OTHER,
     RULE_REPEATED,
     RULE_TAIL,
+    SHAPE_INDEX,
     LineBatch,
     ShapeCache,
     line_features,
@@ -52,6 +53,7 @@ from pipeline.cleaning.document import RemovedSpan
 
 MAX_PASSES = 4  # passes over the kept text until nothing more is removed
 PROSE_MIN_STOP = 0.1  # a sentence is prose when at least this share of its words are function words
+PROSE_MIN_CJK = 30  # a Chinese or Japanese line is prose with this many characters and a full-width end
 MODEL_GROUP = "model"  # the group of the model's and the region stage's removals
 _DECIDED = {
     MODEL: Label("model", MODEL_GROUP),
@@ -221,15 +223,23 @@ def _run_pass(
     codes = np.fromiter(
         (rule_code(e.labels[i]) for e in evidence for i in (e.open_lines if use_model else ())), dtype=np.int8
     )
-    features = line_features(batch, codes, shapes.of([line for lines in open_lines for line in lines]))
+    shaped = shapes.of([line for lines in open_lines for line in lines])
+    features = line_features(batch, codes, shaped)
     scores = model.predict(features) if len(features) else np.zeros(0)
     chars = np.expm1(features[:, _COLUMN["log_chars"]].astype(np.float64))
     header = features[:, _COLUMN["comment_header"]].copy()
     marker = features[:, _COLUMN["comment_marker"]]
-    prose = (
+    cjk_prose = (shaped[:, SHAPE_INDEX["cjk_chars"]] >= PROSE_MIN_CJK) & (
+        shaped[:, SHAPE_INDEX["cjk_terminal"]] > 0
+    )
+    # In a language without a stop-word list (Korean, Russian, Hindi, ...) no document has a function word
+    # to count: there a sentence needs only its words and its end.
+    stop_share = features[:, _COLUMN["stop_share"]]
+    counted = np.bincount(batch.doc, weights=stop_share > 0, minlength=len(docs)) > 0
+    prose = cjk_prose | (
         (features[:, _COLUMN["n_words"]] >= PROSE_WORDS)
         & ((features[:, _COLUMN["terminal"]] > 0) | (features[:, _COLUMN["colon_end"]] > 0))
-        & (features[:, _COLUMN["stop_share"]] >= PROSE_MIN_STOP)
+        & ((stop_share >= PROSE_MIN_STOP) | ~counted[batch.doc])
     )
     for k, (d, e) in enumerate(zip(docs, evidence, strict=True)):
         if not use_model:
