@@ -46,6 +46,8 @@ def test_rewrite_keeps_what_python_matches_and_refuses_what_re2_lacks() -> None:
     assert to_re2(r"^x{,3}$") == "^x{0,3}$"
     assert to_re2("^a\\u00a0b\\Z") == "^a\\x{00a0}b\\z"
     assert to_re2(r"^[[:]x") == r"^[\[:]x"
+    assert to_re2(r"^[\[(]x\.\ y") == r"^[\x{5B}(]x\x{2E}\x{20}y"  # the class closes after an escaped [
+    assert to_re2(r"^[]a]") == r"^[\]a]"
     assert to_re2("^share", re.IGNORECASE) == "(?i)^share"
     for refused in (r"^foo(?=bar)", r"^(?<!x)y", r"^(a)\1", r"^a++", r"^(?>ab)", r"^(?P=n)"):
         assert to_re2(refused) is None, refused

@@ -132,12 +132,14 @@ def to_re2(pattern: str, flags: int = 0) -> str | None:
                 return None  # back references, octal, named characters
             elif esc.isalpha() and esc not in "afnrtvA":
                 return None  # an escape whose meaning may differ
+            elif esc.isalpha() or ord(esc) > 127:
+                out.append(pattern[i : i + 2] if esc.isalpha() else esc)
             else:
-                out.append(pattern[i : i + 2])
+                out.append(f"\\x{{{ord(esc):X}}}")  # escaped punctuation or space: RE2 refuses some as is
             i += 2
             continue
         if in_class:
-            if ch == "]" and not _class_start(pattern, i):
+            if ch == "]":  # a leading "]" was taken as a literal where the class opened
                 in_class = negated = False
             elif ch == "[":
                 out.append("\\[")  # RE2 would read "[:alpha:]" as a POSIX class
@@ -176,11 +178,6 @@ def to_re2(pattern: str, flags: int = 0) -> str | None:
         out.append(ch)
         i += 1
     return "".join(out)
-
-
-def _class_start(pattern: str, i: int) -> bool:
-    """Whether the `]` at i is a literal right after a class's opening `[` or `[^`."""
-    return pattern[i - 1 : i] == "[" or (pattern[i - 2 : i] == "[^" and pattern[i - 3 : i - 2] != "\\")
 
 
 @dataclass(frozen=True)
