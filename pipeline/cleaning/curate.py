@@ -143,6 +143,9 @@ def clean_document(
     return CleanDocument(clean, removed, sum(s.char_end - s.char_start for s in removed), author_source)
 
 
+NO_MAIN_CONTENT = "no main content"  # the skip reason's start for a document that cleaned down to nothing
+
+
 def no_main_content(cleaned: CleanDocument) -> str | None:
     """Why a document cleaned down to nothing is left out (the rules and stages that took its lines, most
     first), or None when text is left."""
@@ -150,7 +153,7 @@ def no_main_content(cleaned: CleanDocument) -> str | None:
         return None
     counts = Counter(span.rule for span in cleaned.removed for _ in range(span.line_start, span.line_end + 1))
     taken = ", ".join(f"{rule} {n}" for rule, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"no main content: every line is boilerplate ({taken or 'no lines'})"
+    return f"{NO_MAIN_CONTENT}: every line is boilerplate ({taken or 'no lines'})"
 
 
 def html_comments(

@@ -17,6 +17,7 @@ import dagster as dg
 
 from pipeline import __version__
 from pipeline.cleaning.boilerplate import RulesFileError, load_rules_file
+from pipeline.cleaning.curate import NO_MAIN_CONTENT
 from pipeline.cleaning.quality import QualityThresholds, ThresholdsFileError, load_thresholds
 from pipeline.cleaning.translate import TranslationUnavailable, get_backend
 from pipeline.datasets import release as rel
@@ -377,6 +378,10 @@ def build_assets(settings: WebcurateSettings) -> list[Any]:
                 **shares_metadata("removed_share_", health.removed_shares(stats)),
                 "removed_by_rule": markdown_counts(rules, "rule"),
                 **{f"dropped_{rule}": count for rule, count in rules.items()},
+                # Pages that cleaned down to nothing, skipped (skipped_files lists them with their rules).
+                "skipped_no_main_content": sum(
+                    skipped["reason"].startswith(NO_MAIN_CONTENT) for skipped in stats.skipped
+                ),
                 "authors_from_bio": stats.tally_of("author_source").get("bio_block", 0),
                 "rules_file": settings.rules_file or "none (built-in rules)",
             },

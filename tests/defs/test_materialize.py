@@ -15,6 +15,7 @@ from pipeline.definitions import defs
 from pipeline.defs import assets
 from pipeline.defs.io import resources_for
 from pipeline.defs.resources import WebcurateSettings, settings_from_env
+from tests.cleaning.helpers import ALL_CHROME
 from tests.conftest import ASSET_NAMES, REPO, SEEDS, load_gold
 
 ASSETS = assets.ASSETS
@@ -105,15 +106,24 @@ def test_bad_files_are_recorded_as_skipped_and_the_run_goes_on(tmp_path: Path) -
     shutil.copytree(SEEDS, seeds)
     (seeds / "empty.txt").write_bytes(b"")
     (seeds / "image.html").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)))
+    (seeds / "index.txt").write_text(ALL_CHROME, encoding="utf-8")  # a page with no main content
     result = materialize(tmp_path, seeds)
     assert result.success and release_meta(result)["rows_documents"] == 5
     manifest = json.loads((tmp_path / "output" / "curated" / "v0001" / "manifest.json").read_text())
-    assert manifest["skipped"] == [
+    assert [s["source_path"] for s in manifest["skipped"]] == ["empty.txt", "image.html", "index.txt"]
+    assert manifest["skipped"][:2] == [
         {"source_path": "empty.txt", "reason": "empty file"},
         {"source_path": "image.html", "reason": "binary file (png image)"},
     ]
+    assert manifest["skipped"][2]["reason"].startswith("no main content: every line is boilerplate (")
+    (clean,) = [
+        event
+        for event in result.asset_materializations_for_node("curated_documents")
+        if event.asset_key == dg.AssetKey("clean_documents")
+    ]
+    assert clean.metadata["skipped_no_main_content"].value == 1  # type: ignore[attr-defined]
     counts = manifest["counts"]
-    assert (counts["seen"], counts["curated"], counts["skipped"]) == (7, 5, 2)
+    assert (counts["seen"], counts["curated"], counts["skipped"]) == (8, 5, 3)
     assert counts["languages"] == {"en": 4, "de": 1}
     assert counts["removed_by_rule"]["image_credit"] >= 1
 
