@@ -6,6 +6,7 @@ settings of each store: for S3 `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`/`AWS_SECR
 filesystems do not offer, conditional writes (a create-only put with `If-None-Match: *`, a
 compare-and-swap with `If-Match`); those few small requests go through botocore, which reads the same
 settings. Only S3 (and S3-compatible stores) has them here: a release on `gs://` or `az://` is refused.
+The many small GETs of seed objects are signed by webcurate itself (`s3_signed_reader`, signed_get.py).
 """
 
 from __future__ import annotations
@@ -16,12 +17,14 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.fs as pafs
+
+from pipeline.datasets.signed_get import Endpoint, Signer, endpoint_of
 
 SCHEMES = ("s3", "gs", "gcs", "az", "abfs", "abfss")
 CONDITIONAL_SCHEMES = ("s3",)  # stores whose conditional writes the release uses
@@ -50,6 +53,7 @@ def _forget_clients() -> None:
     """In a forked child: drop the parent's clients, whose open connections the parent goes on using
     (two processes on one connection read each other's responses)."""
     _filesystem.cache_clear()
+    _credentials.cache_clear()
     _LOCAL.__dict__.clear()
 
 
@@ -78,6 +82,32 @@ def s3_client() -> Any:
         cached[key] = session.client("s3", endpoint_url=endpoint, region_name=region, config=config)
         _LOCAL.clients = cached
     return cached[key]
+
+
+@cache
+def _credentials(settings: tuple[tuple[str, str], ...]) -> Any:
+    """botocore's credentials for these settings (environment, profile, instance role), or None."""
+    import boto3
+
+    return boto3.session.Session().get_credentials()
+
+
+def s3_signed_reader() -> tuple[Signer, Endpoint] | None:
+    """A signer and endpoint for GETs signed here (signed_get.py), or None when botocore finds no
+    credentials (anonymous reads go through botocore)."""
+    credentials = _credentials(_settings())
+    if credentials is None:
+        return None
+    frozen = credentials.get_frozen_credentials()  # refreshed by botocore when a role's have expired
+    client = s3_client()
+    signer = _signer(frozen.access_key, frozen.secret_key, client.meta.region_name, frozen.token)
+    return signer, endpoint_of(client)
+
+
+@lru_cache(maxsize=4)  # credentials of a role rotate: the last few are enough
+def _signer(access_key: str, secret_key: str, region: str, token: str | None) -> Signer:
+    """One Signer per credentials, so that each derives its day's key once."""
+    return Signer(access_key, secret_key, region, token)
 
 
 @dataclass(frozen=True)
