@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import http.client
 import os
+import re
 import ssl
 import threading
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ _EMPTY_SHA256 = hashlib.sha256(b"").hexdigest()
 # Proxy settings the connection here would ignore: with one set, botocore reads every object.
 _PROXY_SETTINGS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 _LOCAL = threading.local()
+_HOST_LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
 
 
 class ObjectChanged(OSError):
@@ -94,7 +96,7 @@ class Endpoint:
         encoded = quote(key, safe="/~")
         if self.path_style:
             return self.netloc, f"/{bucket}/{encoded}"
-        if "." in bucket or bucket.lower() != bucket:  # not a valid host name label under TLS
+        if _HOST_LABEL.fullmatch(bucket) is None:  # dots break TLS, capitals and "_" are no host names
             return None
         return f"{bucket}.{self.netloc}", f"/{encoded}"
 

@@ -30,7 +30,8 @@ def test_signature_of_the_aws_worked_example() -> None:
 def test_virtual_hosted_and_path_style_locations() -> None:
     aws = Endpoint("https", "s3.eu-west-1.amazonaws.com", path_style=False)
     assert aws.locate("news", "a b/ü+%.txt") == ("news.s3.eu-west-1.amazonaws.com", "/a%20b/%C3%BC%2B%25.txt")
-    assert aws.locate("my.dotted.bucket", "k") is None  # no TLS host for it: botocore reads it
+    for bucket in ("my.dotted.bucket", "Upper", "under_score"):  # no TLS host for them: botocore reads
+        assert aws.locate(bucket, "k") is None
     local = Endpoint("http", "127.0.0.1:8333", path_style=True)
     assert local.locate("news", "a/b.txt") == ("127.0.0.1:8333", "/news/a/b.txt")
 
