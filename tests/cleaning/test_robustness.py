@@ -102,7 +102,8 @@ def article_html(doc: ParsedDocument, source: str) -> str:
     if doc.format == "markdown":
         body = source.split("+++", 2)[-1] if source.startswith("+++") else source
         body = body.split("---", 2)[-1] if body.startswith("---") else body
-        return markdown_parser().render(body)
+        rendered: str = markdown_parser().render(body)
+        return rendered
     blocks = [block for block in doc.text.split("\n\n") if block.strip()]
     return "\n".join(f"<p>{html.escape(block).replace(chr(10), '<br>')}</p>" for block in blocks)
 

@@ -14,8 +14,8 @@ from lxml import html
 
 from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES, make_doc_id
 from pipeline.cleaning.quality import SIGNAL_NAMES, QualityThresholds
-from pipeline.datasets.release import RELEASE_TABLES, ReleasePolicy, render_dataset_card
-from pipeline.datasets.review import MOST_REMOVED, REVIEW_PAGE, choose_sample
+from pipeline.datasets.release import RELEASE_TABLES, REVIEW_PAGE, ReleasePolicy, render_dataset_card
+from pipeline.datasets.review import MOST_REMOVED, choose_sample
 from pipeline.datasets.schema import load_schema
 from pipeline.datasets.stages import publish_release
 from pipeline.datasets.steps import PARSED_STEP_SCHEMA, CurateConfig, SeedsConfig, curate_step, parse_step
@@ -66,6 +66,7 @@ def publish(root: Path, stages: tuple[Path, Path], policy: ReleasePolicy | None 
         parsed=parsed,
     )
     assert release.published
+    assert isinstance(release.path, Path)  # a local folder
     return release.path
 
 

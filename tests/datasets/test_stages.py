@@ -170,9 +170,12 @@ def test_a_changed_run_looks_up_cached_rows_only_in_the_parts_it_replaces(
     assert all(len(names) >= 3 for names in before.values())  # several parts, or the test says nothing
     opened: list[Path] = []
     open_cache_file = ResultCache._open
-    monkeypatch.setattr(
-        ResultCache, "_open", lambda cache, path: opened.append(path) or open_cache_file(cache, path)
-    )
+
+    def recording_open(cache: ResultCache, path: Path) -> tuple[pq.ParquetFile, list[pa.Array]] | None:
+        opened.append(path)
+        return open_cache_file(cache, path)
+
+    monkeypatch.setattr(ResultCache, "_open", recording_open)
     changed = pipeline.seeds / "17.txt"
     changed.write_text(changed.read_text(encoding="utf-8") + " The board then closed the meeting.")
     run = pipeline.run()
@@ -298,7 +301,9 @@ def test_a_line_that_becomes_repeated_recomputes_exactly_the_documents_holding_i
     documents = pipeline.documents()
     for name in ("0.txt", "1.txt", "2.txt"):
         assert CHROME not in str(documents[name]["text"])
-        assert [span["rule"] for span in documents[name]["removed"]] == ["repeated_line"]  # type: ignore[union-attr]
+        removed = documents[name]["removed"]
+        assert isinstance(removed, list)
+        assert [span["rule"] for span in removed] == ["repeated_line"]
 
 
 def test_a_file_changed_between_scan_and_parse_is_skipped_with_its_reason(tmp_path: Path) -> None:
@@ -386,6 +391,7 @@ def assert_same_release(first: Published, second: Published) -> None:
     assert one.content_hash == two.content_hash
     assert left["counts"] == right["counts"] and left["rows"] == right["rows"]
     assert left["skipped"] == right["skipped"]
+    assert isinstance(one.path, Path) and isinstance(two.path, Path)  # releases in local folders
     for name, table in release_tables(one.path.parent, one.version).items():
         assert table.equals(release_tables(two.path.parent, two.version)[name]), name
 

@@ -51,6 +51,7 @@ def test_seeds_sensor_runs_once_per_settled_change(tmp_path: Path) -> None:
     deleted = tick(sensor, seeds, tick(sensor, seeds, settled.cursor).cursor)
     (after_delete,) = deleted.run_requests or []
     assert after_delete.run_key not in (request.run_key, again.run_key)
+    assert after_delete.run_key is not None
     assert after_delete.run_key.endswith(request.run_key.split("-", 1)[1])
 
 

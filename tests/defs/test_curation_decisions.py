@@ -94,6 +94,7 @@ def test_keep_duplicates_keeps_them_pointing_at_the_kept_one(tmp_path: Path) -> 
     docs = table(tmp_path, "documents").set_index("source_path")
     assert len(docs) == 7
     original = docs.loc[ORIGINAL, "doc_id"]
+    assert isinstance(original, str)
     assert docs.loc["900_exact_copy.txt", "duplicate_of"] == original
     assert docs.loc["901_near_copy.txt", "duplicate_of"] == original
     assert docs.duplicate_of.notna().sum() == 2

@@ -63,7 +63,9 @@ def test_graph_publishes_the_samples_matching_the_gold(tmp_path: Path) -> None:
         for key, expected in entry["metadata"].items():
             actual = row[key].isoformat() if key == "published" else row[key]
             assert (list(actual) if key == "tags" else actual) == expected, (entry["file"], key)
-    assert dict(docs.loc["002_7b0ba32dec95328d.txt", "extra"])["videoId"] == "ifA0ZRiOmx0"
+    extra = docs.loc["002_7b0ba32dec95328d.txt", "extra"]
+    assert isinstance(extra, list)  # a Parquet map reads as its (key, value) pairs
+    assert dict(extra)["videoId"] == "ifA0ZRiOmx0"
     # schema_valid is evaluated by the release itself; schema_evolution and drift run after it (in
     # either order) as checks of their own.
     assert {c.check_name: c.passed for c in release_checks(result)} == {
@@ -144,7 +146,9 @@ def test_a_schema_violation_blocks_the_release_and_keeps_latest(tmp_path: Path) 
     assert not result.success
     (evaluation,) = release_checks(result)
     assert (evaluation.check_name, evaluation.passed) == ("schema_valid", False)
-    assert "documents.n_chars: max: above 3000" in evaluation.metadata["details"].value  # type: ignore[attr-defined]
+    details = evaluation.metadata["details"]
+    assert isinstance(details, dg.MarkdownMetadataValue)
+    assert "documents.n_chars: max: above 3000" in details.value
     assert latest.read_text() == before
     assert sorted(p.name for p in latest.parent.iterdir() if not p.name.startswith(".")) == [
         "LATEST",
@@ -186,7 +190,8 @@ def test_an_unknown_engine_fails_the_run_naming_the_known_ones(tmp_path: Path) -
 
 
 def run_with(tmp: Path, **settings: str) -> dg.ExecuteInProcessResult:
-    options = {"output_dir": str(tmp / "output"), "work_dir": str(tmp / "work"), **settings}
+    # Strings for any field: WebcurateSettings (a pydantic model) validates and converts each one.
+    options: dict[str, Any] = {"output_dir": str(tmp / "output"), "work_dir": str(tmp / "work"), **settings}
     return dg.materialize(ASSETS, resources=resources_for(WebcurateSettings(**options)), raise_on_error=False)
 
 

@@ -22,7 +22,7 @@ from tests.conftest import REPO, SEEDS
 BIN = REPO / ".venv" / "bin"
 
 
-def e2e_env(tmp: Path, seeds: Path = SEEDS, **extra: str) -> dict[str, str]:
+def e2e_env(tmp: Path, seeds: Path = SEEDS, /, **extra: str) -> dict[str, str]:
     """The process environment for a run into `tmp`: its own output folder and Dagster home."""
     home = tmp / "dagster_home"
     home.mkdir(exist_ok=True)

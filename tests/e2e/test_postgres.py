@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import pytest
 
@@ -169,13 +169,20 @@ def sensor_runs(url: str) -> list[tuple[str, str]]:
     ]
 
 
+class InstanceEnv(TypedDict):
+    """The variables that put a process on the PostgreSQL instance: its home (dagster.yaml) and database."""
+
+    DAGSTER_HOME: str
+    DAGSTER_POSTGRES_URL: str
+
+
 def test_curate_job_and_the_sensor_keep_their_runs_in_postgres(postgres_url: str, tmp_path: Path) -> None:
     home = tmp_path / "postgres_home"
     home.mkdir()
     shutil.copy(DEPLOY_FILE, home / "dagster.yaml")
     seeds = tmp_path / "seeds"
     shutil.copytree(SEEDS, seeds)
-    instance_env = {"DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": postgres_url}
+    instance_env: InstanceEnv = {"DAGSTER_HOME": str(home), "DAGSTER_POSTGRES_URL": postgres_url}
     env = e2e_env(tmp_path, seeds, **instance_env)
     root = tmp_path / "output" / "curated"
 

@@ -49,8 +49,7 @@ def test_a_changed_rules_file_or_setting_marks_the_assets_it_shapes_stale(tmp_pa
     shutil.copytree(SEEDS, seeds)
     rules = tmp_path / "rules.yaml"
     rules.write_text(RULES, encoding="utf-8")
-    env = {"WEBCURATE_RULES_FILE": str(rules)}
-    with dagster_dev(tmp_path, seeds, **env) as port:
+    with dagster_dev(tmp_path, seeds, WEBCURATE_RULES_FILE=str(rules)) as port:
         assert set(staleness(port).values()) == {"MISSING"}
         run_job(port)
         assert staleness(port) == dict.fromkeys(ASSET_NAMES, "FRESH")
@@ -67,7 +66,9 @@ def test_a_changed_rules_file_or_setting_marks_the_assets_it_shapes_stale(tmp_pa
         run_job(port)
         assert stale(port) == set()
     # A setting (the duplicates threshold) changed for the next start: only duplicates and the release.
-    with dagster_dev(tmp_path, seeds, WEBCURATE_DEDUP_THRESHOLD="0.7", **env) as port:
+    with dagster_dev(
+        tmp_path, seeds, WEBCURATE_DEDUP_THRESHOLD="0.7", WEBCURATE_RULES_FILE=str(rules)
+    ) as port:
         assert stale(port) == {"duplicates"}
         assert any("code version" in reason for reason in causes(port, "duplicates"))
         run_job(port)

@@ -17,7 +17,8 @@ CACHED = OUT.append(pa.field("cache_key", pa.string(), nullable=False))
 def inputs(*words: str, size: int = 2) -> list[pa.RecordBatch]:
     """Input batches of (source_path, word)."""
     table = pa.table({"source_path": [f"{w}.txt" for w in words], "word": list(words)})
-    return table.to_batches(max_chunksize=size)
+    batches: list[pa.RecordBatch] = table.to_batches(max_chunksize=size)
+    return batches
 
 
 def keys_of(batch: pa.RecordBatch) -> list[str]:

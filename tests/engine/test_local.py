@@ -9,6 +9,7 @@ from typing import Any
 
 import pyarrow as pa
 
+from pipeline.engine import Engine
 from pipeline.engine.local import TASK_ROWS, LocalEngine, batches_of
 
 SCHEMA = pa.schema([("x", pa.int64()), ("y", pa.int64()), ("error", pa.string())])
@@ -31,10 +32,11 @@ def table(n: int) -> pa.Table:
     return pa.table({"x": list(range(n))})
 
 
-def run(engine: LocalEngine, n: int, batch: int) -> list[dict[str, Any]]:
+def run(engine: Engine, n: int, batch: int) -> list[dict[str, Any]]:
     out = list(engine.map(batches_of(table(n), batch), SCHEMA))
     assert all(b.schema == SCHEMA for b in out)
-    return pa.Table.from_batches(out, schema=SCHEMA).to_pylist()
+    rows: list[dict[str, Any]] = pa.Table.from_batches(out, schema=SCHEMA).to_pylist()
+    return rows
 
 
 def test_results_come_back_in_order_with_failures_recorded_and_hangs_cut_off() -> None:

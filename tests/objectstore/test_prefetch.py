@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 from pipeline.datasets import stages
 from pipeline.datasets.objectstore import StorePath
 from pipeline.datasets.stages.parse import ParseStep
-from pipeline.datasets.steps import SeedsConfig, parse_step
+from pipeline.datasets.steps import Row, SeedsConfig, parse_step
 from pipeline.datasets.store_seeds import Prefetch, Request
 from tests.conftest import SEEDS
 from tests.objectstore.test_store_run import upload_seeds
@@ -19,10 +19,11 @@ from tests.objectstore.test_store_run import upload_seeds
 MAX_BYTES = 1 << 20
 
 
-def listed_rows(seeds: StorePath, tmp_path: Path) -> list[dict[str, object]]:
+def listed_rows(seeds: StorePath, tmp_path: Path) -> list[Row]:
     """The inventory rows of `seeds` (a listing: no object read)."""
     stages.ingest.ingest(seeds, tmp_path / "raw.parquet", max_bytes=MAX_BYTES)
-    return pq.read_table(tmp_path / "raw.parquet").to_pylist()
+    rows: list[Row] = pq.read_table(tmp_path / "raw.parquet").to_pylist()
+    return rows
 
 
 def test_prefetched_rows_equal_reading_each_object_in_the_step(bucket: str, tmp_path: Path) -> None:

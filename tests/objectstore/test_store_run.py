@@ -73,7 +73,9 @@ def test_a_run_from_s3_seeds_to_an_s3_release_equals_a_local_run(bucket: str, tm
     assert list_versions(root) == ["v0001", "v0002"] and read_latest(root) == "v0002"
     assert store_trials.verify_version(root, "v0002", rehash=False) == []
     texts = {row["source_path"]: row["text"] for row in tables_of(root, "v0002")["documents"]}
-    assert "A closing paragraph added" in texts[name]
+    text = texts[name]
+    assert isinstance(text, str)
+    assert "A closing paragraph added" in text
 
     status = run_cli([str(BIN / "webcurate"), "status", "--output-dir", output], env)
     assert status.returncode == 0 and "v0002" in status.stdout and "<- LATEST" in status.stdout

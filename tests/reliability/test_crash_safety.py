@@ -192,13 +192,18 @@ def test_a_kill_signal_is_what_the_trials_report(tmp_path: Path) -> None:
     assert versions.ROWS_PER_PART == 100_000  # the children's small parts never leak into this process
 
 
+def one_chunk(tables: dict[str, pa.Table]) -> Callable[[], list[dict[str, pa.Table]]]:
+    """The chunks of a part that is written as one chunk."""
+    return lambda: [tables]
+
+
 def publish_keyed_parts(
     root: Path, parts: dict[str, dict[str, pa.Table]], on_stage: Callable[[str], None] | None = None
 ) -> versions.Release:
     """Publish one release part per key (each one chunk), as the pipeline's release does."""
     return versions.publish_parts(
         root,
-        [versions.ReleasePart(key, lambda tables=tables: [tables]) for key, tables in parts.items()],
+        [versions.ReleasePart(key, one_chunk(tables)) for key, tables in parts.items()],
         trials.SCHEMAS,
         lambda: {"input": {"files": sum(t["documents"].num_rows for t in parts.values())}},
         lambda manifest: f"# {manifest['version']}\n",
