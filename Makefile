@@ -63,8 +63,8 @@ lint: setup $(TEST_STAMP) ## ruff: lint rules and formatting
 	$(BIN)/ruff check pipeline tests bench
 	$(BIN)/ruff format --check pipeline tests bench
 
-typecheck: setup $(TEST_STAMP) ## mypy (strict) on the package and the bench scripts
-	$(BIN)/mypy pipeline bench
+typecheck: setup $(TEST_STAMP) ## mypy (strict) on the package, the bench scripts and the tests
+	$(BIN)/mypy pipeline bench tests
 
 browser: ## Debian's Chromium for the UI test (apt only when /usr/bin/chromium is missing)
 	bash scripts/ensure_browser.sh
