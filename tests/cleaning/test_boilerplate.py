@@ -25,6 +25,7 @@ from pipeline.cleaning.boilerplate.classify import (
     is_anchored,
     line_core,
     match_rule,
+    rule_labels,
 )
 from pipeline.cleaning.boilerplate.repeated import (
     MIN_LINE_CHARS,
@@ -369,6 +370,20 @@ def test_boilerplate_tail_takes_teaser_prose_but_not_article() -> None:
     result = clean(text)
     assert normalise_ws(result.text) == normalise_ws(f"{EN_1}\n\n{EN_2}\n\n{DE_1}\n\n{DE_2}")
     assert "boilerplate_tail" in count_by_rule(result.removed)
+
+
+def test_related_heading_in_a_menu_leaves_the_headline_and_byline_to_the_article() -> None:
+    """An opener takes the menu under it, not the article's headline over its byline and dateline."""
+    menu = ["Home", "Most Popular", "World", "Business"]
+    head = ["Ancient understanding of tides", "by John on July 15, 2012", "Published: July 23, 2012"]
+    lines, labels, _ = rule_labels("\n".join([*menu, *head, EN_1, EN_2]), language="en")
+    rules = {line: (label.rule if label else None) for line, label in zip(lines, labels, strict=True)}
+    assert rules["World"] == rules["Business"] == "related_heading"
+    assert rules["Ancient understanding of tides"] is None
+    assert rules["by John on July 15, 2012"] is None
+    # With no article under it, the same list is taken whole, its last short lines too.
+    lines, labels, _ = rule_labels("\n".join([EN_1, EN_2, *menu, *head[:2]]), language="en")
+    assert all(label is not None for line, label in zip(lines, labels, strict=True) if line in head)
 
 
 def test_closing_paragraph_after_a_single_widget_stays() -> None:

@@ -78,6 +78,7 @@ DUPLICATE_WINDOW = 4  # only a copy this close is a duplicate; far repeats are q
 BLOCK_MAX_LINES = 4  # a `block` rule takes its paragraph only if the paragraph is a small box
 BLOCK_MAX_CHARS = 900
 OPENER_MAX_LINES = 30  # an opener never takes more than this many lines
+HEADLINE_FURNITURE = 2  # byline and dateline lines between a headline and its article's prose
 TAIL_MIN_RULE_LINES = 2  # a tail is trimmed only with at least this many boilerplate lines ...
 TAIL_MIN_SHARE = 0.5  # ... making up at least this share of its lines
 PARAGRAPH_CHARS = 100  # prose at least this long is a paragraph (the tail guard counts paragraphs)
@@ -95,6 +96,7 @@ _LIST_ITEM = re.compile(r"^\s*(?:[-*•·◦▪‣–+]|\d{1,3}[.)]|[a-zA-Z][.)]
 _TERMINAL = frozenset(".!?…")
 _TRAIL_QUOTES = "\"'”’»«)]*_ "
 _BYLINE_NAME = re.compile(rf"^{BYLINE_PREFIX}({NAME})", re.IGNORECASE)  # "By Jane Doe", "Text: Max Muster"
+_BYLINE_START = re.compile(BYLINE_PREFIX, re.IGNORECASE)  # "by John on July 15, 2012" too
 _NAME_LINE = re.compile(r"^(?-i:[A-ZÄÖÜÅÉÈ][\w'’.-]+(?:\s+[A-ZÄÖÜÅÉÈ][\w'’.-]+){1,3})$")
 _DIGIT = re.compile(r"\d")
 _FIELD = re.compile(r"^[^:]{2,40}:\s+\S")  # "Label: value"
@@ -815,7 +817,7 @@ def _classify(
                 continue
             if f.prose[j] or f.colon[j]:
                 break
-            if _heads_prose(f, lab, j):
+            if _heads_prose(f, lab, j) or _heads_byline(f, lab, j):
                 break
             lab[j] = Label(lk.rule, lk.group, "taken", lk.certain)
             taken += 1
@@ -887,6 +889,22 @@ def _heads_prose(f: _Feat, lab: list[Label | None], k: int) -> bool:
     if nxt >= len(f.idx) or not f.prose[nxt] or lab[nxt] is not None:
         return False
     return k == 0 or f.par[k - 1] != f.par[k] or f.par[nxt] == f.par[k]
+
+
+def _heads_byline(f: _Feat, lab: list[Label | None], k: int) -> bool:
+    """Whether line k is a headline over a byline or dateline (at most HEADLINE_FURNITURE lines) that the
+    article prose follows: "Most Popular" over a menu must not take the article's headline with it."""
+    j = k + 1
+    for _ in range(HEADLINE_FURNITURE):
+        if j >= len(f.idx) or f.prose[j]:
+            return False
+        other = lab[j]
+        if not (other is not None and other.group == AUTHOR) and _BYLINE_START.match(f.core[j]) is None:
+            return False
+        if _heads_prose(f, lab, j):
+            return True
+        j += 1
+    return False
 
 
 def _trim_tail(f: _Feat, lab: list[Label | None]) -> None:

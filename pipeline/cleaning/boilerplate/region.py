@@ -132,12 +132,12 @@ def decide_lines(
     # A sentence pulls the region towards it (it counts as at least PROSE_PULL above the threshold), so
     # that the prose of a short plain document is one region; a teaser among chrome stays outside.
     pull = score if prose is None else np.where(prose, np.maximum(score, threshold + PROSE_PULL), score)
-    thread = None
-    if not settings.keep_comments:
-        thread = comment_thread_start(score, chars, header, marker, threshold, form)
+    thread = comment_thread_start(score, chars, header, marker, threshold, form)
     considered = pull if thread is None else pull[:thread]
     outside = np.ones(len(score), dtype=bool)
     outside[: len(considered)] = ~main_region(considered, chars[: len(considered)], threshold)
+    if thread is not None and settings.keep_comments:
+        outside[thread:] = False  # kept comments are a region of their own, judged as the article is
     inner = max(threshold - INSIDE_MARGIN, 0.0)
     lenient = ~outside if flagged is None else (~outside) & ~flagged
     decision[lenient & (score >= inner)] = KEEP
@@ -150,6 +150,6 @@ def decide_lines(
         near = np.zeros(len(score), dtype=bool)
         near[max(start - TITLE_REACH, 0) :] = True
         decision[near & (title > 0) & ~(outside & (np.arange(len(score)) > start))] = KEEP
-    if thread is not None:
+    if thread is not None and not settings.keep_comments:
         decision[thread:] = COMMENTS
     return decision
