@@ -310,6 +310,37 @@ def test_stop_word_lists_cover_the_dev_languages() -> None:
         assert len(STOP_WORDS[language]) >= 40
 
 
+SV_1 = (
+    "Kommunfullmäktige röstade på tisdagen igenom den nya budgeten efter en lång debatt om vad "
+    "kollektivtrafiken och reparationen av flera broar i gamla stan kommer att kosta."
+)
+SV_2 = (
+    "Kritikerna menar att planen inte går tillräckligt långt, men kommunalrådet säger att det är den "
+    "bästa kompromiss som fullmäktige kunde nå under den tid som fanns."
+)
+
+
+@pytest.mark.parametrize(
+    ("rule", "line"),
+    [
+        ("blog_widgets_sv", "Bloggarkiv"),
+        ("blog_widgets_sv", "Visa hela min profil"),
+        ("blog_widgets_sv", "Dela det här:"),
+        ("shop_forum_sv", "Lägg i varukorgen"),
+        ("shop_forum_sv", "Anmäl inlägg"),
+        ("shop_forum_sv", "Medlem sedan: 2009"),
+    ],
+)
+def test_swedish_blog_shop_and_forum_widgets_go(rule: str, line: str) -> None:
+    """Swedish widget lines go on a Swedish page (or one without a hint), and only there."""
+    text = f"{SV_1}\n\n{line}\n\n{SV_2}"
+    for hint in ("sv", None):
+        result = clean(text, hint)
+        assert normalise_ws(result.text) == normalise_ws(f"{SV_1}\n\n{SV_2}"), hint
+        assert rule in {s.rule for s in result.removed}
+    assert rule not in {s.rule for s in clean(text, "de").removed}
+
+
 # --- block awareness -----------------------------------------------------------------------------
 
 

@@ -743,6 +743,32 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         keywords=("javascript", "spambots"),
     ),
     Rule(
+        "blog_widgets_sv",
+        NAVIGATION,
+        r"^(?:bloggarkiv|om mig|visa hela min profil|visa min fullständiga profil|sök i den här bloggen"
+        r"|sök i bloggen|visa webbversion|visa mobilversion|rapportera otillåten användning|inlägg \(atom\)"
+        r"|kommentarer \(atom\)|populära inlägg|mina bloggar|bloggar jag följer|totalt antal sidvisningar"
+        r"|flöde för inlägg|flöde för kommentarer|senaste inläggen|senaste kommentarer|tema: .{0,60}"
+        r"|teknik från blogger|drivs med blogger|bli först med att gilla detta\.?|gilla detta:?"
+        r"|dela det här:?|gilla laddar\.\.\.|laddar\.\.\.)\W*$",
+        "The Swedish sidebar and footer widgets of Blogger and WordPress blogs ('Bloggarkiv', 'Om mig', "
+        "'Visa hela min profil', 'Senaste inläggen', 'Dela det här:').",
+        languages=("sv",),
+    ),
+    Rule(
+        "shop_forum_sv",
+        NAVIGATION,
+        r"^(?:lägg i varukorgen|köp nu|till kassan|gå till kassan|varukorg(?:en)?|din varukorg är tom"
+        r"|fri frakt|i lager|finns i lager|ej i lager|slut i lager|leveranstid|jämför|lägg till i önskelistan"
+        r"|önskelista|lägg i önskelistan|citera|anmäl|anmäl inlägg|svara med citat|medlem sedan|antal inlägg"
+        r"|trådstartare|visa profil|skicka pm|skicka privat meddelande|gå till sida|gå till toppen|ny tråd"
+        r"|starta ny tråd|svara på tråden)\W*$"
+        r"|^(?:registrerad|inlägg|medlem sedan|ort|ålder)\s*:\s*\S.{0,30}$",
+        "Swedish shop buttons ('Lägg i varukorgen', 'I lager') and forum controls and member fields "
+        "('Citera', 'Anmäl inlägg', 'Medlem sedan: 2009').",
+        languages=("sv",),
+    ),
+    Rule(
         "pager",
         NAVIGATION,
         r"^(?:page|seite|sivu|sida|página)\s+\d+(?:\s*(?:of|von|/|de|av)\s*\d+)?\W*$|^(?:\d+\s+){2,}(?:…"
