@@ -27,6 +27,17 @@ def test_signature_of_the_aws_worked_example() -> None:
     )
 
 
+def test_session_token_is_sent_and_signed() -> None:
+    # Temporary credentials (a role's, an SSO session's) are only valid with their token, signed.
+    signer = Signer("AKIDEXAMPLE", "secret", "eu-west-1", token="FwoGZXIvYXdzEXAMPLE")
+    when = datetime.datetime(2026, 12, 7, 12, 0, tzinfo=datetime.UTC)
+    headers = signer.headers("b.s3.eu-west-1.amazonaws.com", "/k", {}, when)
+    assert headers["x-amz-security-token"] == "FwoGZXIvYXdzEXAMPLE"
+    authorization = headers["authorization"]
+    assert "SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token," in authorization
+    assert "/20261207/eu-west-1/s3/aws4_request" in authorization
+
+
 def test_virtual_hosted_and_path_style_locations() -> None:
     aws = Endpoint("https", "s3.eu-west-1.amazonaws.com", path_style=False)
     assert aws.locate("news", "a b/ü+%.txt") == ("news.s3.eu-west-1.amazonaws.com", "/a%20b/%C3%BC%2B%25.txt")
