@@ -66,9 +66,10 @@ def _settings() -> tuple[tuple[str, str], ...]:
     return tuple((name, os.environ[name]) for name in names)
 
 
-def s3_client() -> Any:
-    """A botocore S3 client from the standard AWS settings (one per thread and settings)."""
-    key = _settings()
+def s3_client(settings: tuple[tuple[str, str], ...] | None = None) -> Any:
+    """A botocore S3 client from the standard AWS settings (one per thread and settings; `settings` when
+    the caller has just read them)."""
+    key = _settings() if settings is None else settings
     cached = getattr(_LOCAL, "clients", {})
     if key not in cached:
         import boto3
@@ -95,11 +96,12 @@ def _credentials(settings: tuple[tuple[str, str], ...]) -> Any:
 def s3_signed_reader() -> tuple[Signer, Endpoint] | None:
     """A signer and endpoint for GETs signed here (signed_get.py), or None when botocore finds no
     credentials (anonymous reads go through botocore)."""
-    credentials = _credentials(_settings())
+    settings = _settings()  # read once: it scans the environment, and this runs for every object
+    credentials = _credentials(settings)
     if credentials is None:
         return None
     frozen = credentials.get_frozen_credentials()  # refreshed by botocore when a role's have expired
-    client = s3_client()
+    client = s3_client(settings)
     signer = _signer(frozen.access_key, frozen.secret_key, client.meta.region_name, frozen.token)
     return signer, endpoint_of(client)
 
