@@ -152,7 +152,28 @@ def run_status(port: int, run_id: str) -> str:
     return str(graphql(port, RUN_STATUS, {"id": run_id})["runOrError"]["status"])
 
 
+RUN_EVENTS = """
+query Events($id: ID!) {
+  logsForRun(runId: $id) {
+    ... on EventConnection { events { __typename ... on MessageEvent { message } } }
+  }
+}"""
+
+
+def run_story(port: int, run_id: str, last: int = 25) -> str:
+    """The status and last events of a run, for a failure message that says where it stopped."""
+    events = graphql(port, RUN_EVENTS, {"id": run_id})["logsForRun"].get("events") or []
+    lines = [f"{e['__typename']}: {(e.get('message') or '')[:200]}" for e in events[-last:]]
+    return f"status {run_status(port, run_id)}; last events:\n" + "\n".join(lines)
+
+
 def wait_for_run(port: int, run_id: str, seconds: float = 180) -> str:
-    """Wait until a run has finished; returns its final status."""
-    wait_for(lambda: run_status(port, run_id) in ("SUCCESS", "FAILURE", "CANCELED"), seconds, f"run {run_id}")
+    """Wait until a run has finished; returns its final status. A run that does not finish in time fails
+    the test with its status and last events (a run stuck in the queue reads differently from a hung step)."""
+    try:
+        wait_for(
+            lambda: run_status(port, run_id) in ("SUCCESS", "FAILURE", "CANCELED"), seconds, f"run {run_id}"
+        )
+    except AssertionError as timeout:
+        raise AssertionError(f"{timeout}\n{run_story(port, run_id)}") from None
     return run_status(port, run_id)
