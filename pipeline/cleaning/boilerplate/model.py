@@ -50,7 +50,7 @@ class TreeModel:
         columns = np.ascontiguousarray(x.T).ravel()  # feature f of row i at f * n + i
         rows = np.arange(n)
         inner = 2**self.depth - 1
-        if n <= ALL_TREES_MAX_ROWS:
+        if n <= ALL_TREES_MAX_ROWS or self.depth == 0:
             trees = self.feature.shape[0]
             offset = (np.arange(trees) * inner)[:, None]
             nodes: np.ndarray = np.zeros((trees, n), dtype=np.intp)
@@ -59,13 +59,17 @@ class TreeModel:
                 at = offset + nodes
                 nodes = 2 * nodes + 1 + (columns[features[at] * n + rows] > thresholds[at])
             return np.asarray(self.base + self.leaf[np.arange(trees)[:, None], nodes - inner].sum(axis=0))
+        # One tree at a time, its nodes numbered from 1 (node k's children are 2k and 2k + 1: one numpy call
+        # fewer per level), each node holding where its feature's column starts. Every row is at the root:
+        # its test reads that column whole, with no gather.
+        start = np.pad(self.feature, ((0, 0), (1, 0))) * n
+        threshold = np.pad(self.threshold, ((0, 0), (1, 0)))
         out = np.full(n, self.base)
         for t in range(self.feature.shape[0]):
-            node = np.zeros(n, dtype=np.intp)
-            feature, threshold = self.feature[t], self.threshold[t]
-            for _ in range(self.depth):
-                node = 2 * node + 1 + (columns[feature[node] * n + rows] > threshold[node])
-            out += self.leaf[t][node - inner]
+            node = 2 + (columns[start[t, 1] : start[t, 1] + n] > threshold[t, 1])
+            for _ in range(self.depth - 1):
+                node = 2 * node + (columns[start[t][node] + rows] > threshold[t][node])
+            out += self.leaf[t][node - (inner + 1)]
         return out
 
     def predict(self, x: np.ndarray) -> np.ndarray:
