@@ -20,6 +20,7 @@ from pipeline.cleaning.quality import (
     QualityThresholds,
     ThresholdsFileError,
     _duplicate_ngram_chars,
+    _spaced_words,
     card_section,
     failed_thresholds,
     load_thresholds,
@@ -61,6 +62,19 @@ def test_words_equal_the_classifier_regex_for_every_character_of_the_blocks() ->
 @given(st.text(alphabet=st.characters(max_codepoint=0x303F, exclude_categories=["Cs"]), max_size=200))
 def test_words_equal_the_classifier_regex_on_random_text(text: str) -> None:
     assert words_of(text) == WORD.findall(text.lower())
+
+
+def test_every_whitespace_character_is_spaced_as_one_space() -> None:
+    # quality_signals counts the words' characters as those of the spaced text that are not " ".
+    spaces = [chr(code) for code in range(0x110000) if chr(code).isspace()]
+    assert _spaced_words("".join(f"a{space}" for space in spaces)) == "a " * len(spaces)
+
+
+@given(st.text(max_size=200))
+def test_mean_word_length_counts_the_characters_of_the_words(text: str) -> None:
+    words = words_of(text)
+    expected = sum(map(len, words)) / len(words) if words else 0.0
+    assert quality_signals(text, None).mean_word_length == expected
 
 
 # --- each signal ---------------------------------------------------------------------------------
