@@ -110,6 +110,7 @@ class LineBatch:
     lines: pa.Array
     doc: np.ndarray
     starts: np.ndarray
+    texts: list[str]  # the lines as Python strings, for the work done in Python (`_title_match`)
 
     @classmethod
     def of(cls, docs: Sequence[Sequence[str]]) -> LineBatch:
@@ -118,7 +119,7 @@ class LineBatch:
         starts = np.zeros(len(docs) + 1, dtype=np.int64)
         np.cumsum(counts, out=starts[1:])
         flat = [line for d in docs for line in d]
-        return cls(pa.array(flat, pa.string()), np.repeat(np.arange(len(docs)), counts), starts)
+        return cls(pa.array(flat, pa.string()), np.repeat(np.arange(len(docs)), counts), starts, flat)
 
 
 def _window_mean(values: np.ndarray, batch: LineBatch, k: int) -> np.ndarray:
@@ -207,9 +208,10 @@ def _nearest_distance(flag: np.ndarray, batch: LineBatch) -> np.ndarray:
     return np.minimum(last, nxt)
 
 
-def _title_match(lines: list[str], batch: LineBatch) -> np.ndarray:
+def _title_match(batch: LineBatch) -> np.ndarray:
     """Whether a line (not its document's first) repeats part of the first line: a dump opens with the
     page's <title>, "Headline | Site", and the headline line under the menus repeats it."""
+    lines = batch.texts
     out = np.zeros(len(lines))
     for d in range(len(batch.starts) - 1):
         start, end = int(batch.starts[d]), int(batch.starts[d + 1])
@@ -323,8 +325,8 @@ class ShapeCache:
 
 
 def line_features(batch: LineBatch, rule_codes: np.ndarray, shapes: np.ndarray | None = None) -> np.ndarray:
-    """The feature matrix (lines x FEATURE_NAMES) of a batch; `rule_codes` holds a RULE_* per line, and
-    `shapes` the lines' line_shapes when the caller has them (a ShapeCache)."""
+    """The feature matrix (lines x FEATURE_NAMES, float32, column-major) of a batch; `rule_codes` holds a
+    RULE_* per line, and `shapes` the lines' line_shapes when the caller has them (a ShapeCache)."""
     lines = batch.lines
     n = len(lines)
     if n == 0:
@@ -408,7 +410,7 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray, shapes: np.ndarray |
         (codes == RULE_REPEATED).astype(np.float64),
         (codes == RULE_OTHER).astype(np.float64),
         _window_mean(ruled, batch, 3),
-        _title_match(lines.to_pylist(), batch),
+        _title_match(batch),
         comment_header,
         marker,
         _window_mean(marker, batch, 6),
@@ -417,7 +419,12 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray, shapes: np.ndarray |
         _repeated_in_doc(pc.utf8_trim_whitespace(lines), batch),
         chars / np.maximum(_window_max(chars, batch, 3), 1.0),
     ]
-    return np.column_stack(columns).astype(np.float32)
+    # Filled column by column into a column-major float32 matrix (each value rounded as `astype` rounds it):
+    # no float64 matrix on the way, and the model's tree walk reads the columns without a transposed copy.
+    matrix = np.empty((len(columns), n), dtype=np.float32)
+    for k, column in enumerate(columns):
+        matrix[k] = column
+    return matrix.T
 
 
 _STOP_SET = pa.array(sorted(ALL_STOP_WORDS), pa.string())
