@@ -6,8 +6,10 @@ import hashlib
 import json
 import os
 import random
+import re
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +64,30 @@ def prose(seed: int, n_words: int) -> str:
 )
 def test_normalise_for_dedup(text: str, expected: str) -> None:
     assert normalise_for_dedup(text) == expected
+
+
+def reference_fold(text: str) -> bytes:
+    """The fold spelt out: NFKD, casefold, combining marks dropped, other non-word characters to spaces."""
+    folded = unicodedata.normalize("NFKD", text).casefold()
+    kept = ("" if unicodedata.category(c) == "Mn" else c if re.fullmatch(r"\w", c) else " " for c in folded)
+    return "".join(kept).encode("utf-8", "surrogatepass")
+
+
+def test_the_fold_of_every_character_is_nfkd_casefold_and_the_character_rules(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    texts = [
+        " ".join(f"A{chr(code)}b" for code in range(start, start + 64)) for start in range(0, 0x110000, 64)
+    ]
+    expected = [reference_fold(text) for text in texts]
+    # Each path: a few replacements, casefold of the whole text first (0), every character replaced alone.
+    for max_replaced in (dedup._MAX_REPLACED_CHARS, 0, 10**6):
+        monkeypatch.setattr(dedup, "_MAX_REPLACED_CHARS", max_replaced)
+        assert [dedup._folded(text) for text in texts] == expected
+    # What a character is replaced by is never replaced again.
+    assert all(
+        dedup._FOLDS[c] == c for value in list(dedup._FOLDS.values()) for c in value if not c.isascii()
+    )
 
 
 def test_exact_key_ignores_whitespace_case_and_punctuation() -> None:
