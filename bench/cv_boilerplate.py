@@ -93,9 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=4)
     ap.add_argument(
         "--by",
-        choices=("site", "page"),
+        choices=("site", "page", "language"),
         default="site",
-        help="hold out whole sites (default) or single pages",
+        help="hold out whole sites (default), single pages, or (line-labels) one language per fold",
     )
     ap.add_argument("--own-pages", action="store_true", help="add bench/own_pages.py's pages")
     ap.add_argument("--models", type=Path, help="keep the folds' models in this folder")
@@ -109,10 +109,16 @@ def main(argv: list[str] | None = None) -> int:
     pairs: dict[str, list[tuple[list[bool], list[int]]]] = defaultdict(list)
     errors: list[str] = []
     groups = site_groups(pages)
-    fold_of = {
-        p.id: site_fold(p.id, groups, args.folds) if args.by == "site" else page_fold(p, args.folds)
-        for p in pages
-    }
+    fold_of = {p.id: site_fold(p.id, groups, args.folds) for p in pages}
+    if args.by == "page":
+        fold_of = {p.id: page_fold(p, args.folds) for p in pages}
+    elif args.by == "language":
+        # Each fold's line-labels pages are one language that none of its fitted pages is in: how the model
+        # does on a language it never saw (most of line-labels dev is French and Swedish, never fitted on).
+        languages = sorted({p.language or "" for p in pages if p.set == "line-labels"})
+        fold_of.update(
+            {p.id: languages.index(p.language or "") % args.folds for p in pages if p.set == "line-labels"}
+        )
     for fold in range(args.folds):
         held = [p for p in pages if fold_of[p.id] == fold]
         fitted = [p for p in pages if fold_of[p.id] != fold]
