@@ -130,10 +130,11 @@ def _long_normalised_lines(text: str) -> set[str]:
     # Runs of spaces to one, then the one left at either end of a line: every line is " ".join(line.split())
     # of its folded line. "\r\n" became two breaks: the empty line between them is short. Normalising
     # only shortens a line, so a line short before it is left out unread.
-    lines = {
-        line.strip(" ") for line in _COLLAPSE.sub(" ", folded).split("\n") if len(line) >= MIN_LINE_CHARS
+    return {
+        stripped
+        for line in _COLLAPSE.sub(" ", folded).split("\n")
+        if len(line) >= MIN_LINE_CHARS and len(stripped := line.strip(" ")) >= MIN_LINE_CHARS
     }
-    return {line for line in lines if len(line) >= MIN_LINE_CHARS}
 
 
 def _long_normalised_lines_plain(text: str) -> set[str]:
@@ -197,6 +198,9 @@ def _fold_alone(char: str) -> str | None:
 
 
 _FOLDS = _CharFold()
+# Distinct non-ASCII characters the byte fold replaces one by one, up to which it beats the plain way: a
+# replacement is one C pass over the bytes, the plain way's lower(), NFD and character map cost dozens.
+MAX_FOLDED_CHARS = 48
 
 
 def _fold_text(text: str) -> str | None:
@@ -214,7 +218,7 @@ def _fold_text(text: str) -> str | None:
             return None
         if value != char:
             changed.append((char, value))
-    if len(changed) > MAX_REPLACED_CHARS:  # many passes over the text: the plain way is cheaper
+    if len(changed) > MAX_FOLDED_CHARS:  # many passes over the text: the plain way is cheaper
         return None
     for char, value in changed:
         folded = folded.replace(char, value)
@@ -251,17 +255,16 @@ def line_hash(normalised: str) -> int:
 
 def line_hashes(text: str) -> list[int]:
     """The sorted hashes of the distinct normalised lines of `text` that are long enough to count."""
-    # line_hash inlined: a call per line is a sizeable share of hashing one.
-    return sorted(
-        {
-            int.from_bytes(
-                hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=8).digest(),
-                "little",
-                signed=True,
-            )
+    # line_hash inlined: a call per line is a sizeable share of hashing one. The digests, joined, are the
+    # little-endian signed int64 values line_hash reads, sorted and made distinct by one numpy call.
+    digests = b"".join(
+        [
+            hashlib.blake2b(line.encode("utf-8", "surrogatepass"), digest_size=8).digest()
             for line in _long_normalised_lines(text)
-        }
+        ]
     )
+    hashes: list[int] = np.unique(np.frombuffer(digests, dtype="<i8")).tolist()
+    return hashes
 
 
 def count_hashes(hashes: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
