@@ -58,13 +58,15 @@ def comment_thread_start(
     """The line where a comment thread starts, or None: a header, or a marker with another close under
     it, after at least THREAD_MIN_CONTENT_CHARS (or half) of the document's confident article text. A
     header that is a comment `form` opens it only when little article text follows (FORM_MAX_AFTER)."""
+    candidates = np.flatnonzero((header > 0) | (marker > 0))
+    if len(candidates) == 0:  # most documents: no header nor marker
+        return None
     content = np.where(score >= threshold, chars, 0.0)
     total = float(content.sum())
     if total <= 0:
         return None
     read = np.cumsum(content)
     need = min(THREAD_MIN_CONTENT_CHARS, 0.5 * total)
-    candidates = np.nonzero((header > 0) | (marker > 0))[0]
     for i in candidates[read[candidates] >= need]:
         before = read[i] - content[i]  # a carried header sits on the first line after it
         if header[i] > 0 and form(int(i)) and total - before > FORM_MAX_AFTER * before:
@@ -128,28 +130,32 @@ def decide_lines(
     threshold = settings.threshold
     if protected is not None and protected.any():
         score = np.where(protected, 1.0, score)
-    decision = np.where(score >= threshold, KEEP, MODEL)
     # A sentence pulls the region towards it (it counts as at least PROSE_PULL above the threshold), so
     # that the prose of a short plain document is one region; a teaser among chrome stays outside.
     pull = score if prose is None else np.where(prose, np.maximum(score, threshold + PROSE_PULL), score)
     thread = comment_thread_start(score, chars, header, marker, threshold, form)
-    considered = pull if thread is None else pull[:thread]
-    outside = np.ones(len(score), dtype=bool)
-    outside[: len(considered)] = ~main_region(considered, chars[: len(considered)], threshold)
+    end = len(score) if thread is None else thread
+    inside = np.zeros(len(score), dtype=bool)
+    inside[:end] = main_region(pull[:end], chars[:end], threshold)
     if thread is not None and settings.keep_comments:
-        outside[thread:] = False  # kept comments are a region of their own, judged as the article is
-    inner = max(threshold - INSIDE_MARGIN, 0.0)
-    lenient = ~outside if flagged is None else (~outside) & ~flagged
-    decision[lenient & (score >= inner)] = KEEP
+        inside[thread:] = True  # kept comments are a region of their own, judged as the article is
+    # Inside the region a line is kept from the threshold, down to a lower bar unless a rule flagged it, and
+    # a sentence whatever its score; outside it, only from OUTSIDE_MIN. A line not kept is the model's
+    # removal below the threshold, and the region's above it.
+    kept_inside = score >= threshold
+    lenient = score >= max(threshold - INSIDE_MARGIN, 0.0)
+    kept_inside |= lenient if flagged is None else lenient & ~flagged
     if prose is not None:
-        decision[(~outside) & prose] = KEEP
-    decision[outside & (score < max(OUTSIDE_MIN, threshold))] = OUTSIDE
-    decision[outside & (score < threshold)] = MODEL
-    if title is not None and (~outside).any():
-        start = int(np.argmax(~outside))
-        near = np.zeros(len(score), dtype=bool)
-        near[max(start - TITLE_REACH, 0) :] = True
-        decision[near & (title > 0) & ~(outside & (np.arange(len(score)) > start))] = KEEP
+        kept_inside |= prose
+    keep = np.where(inside, kept_inside, score >= max(OUTSIDE_MIN, threshold))
+    decision = np.where(keep, KEEP, np.where(score >= threshold, OUTSIDE, MODEL))
+    if title is not None and inside.any():
+        # A headline within TITLE_REACH lines above the region, or inside it.
+        start = int(np.argmax(inside))
+        headline = title > 0
+        headline[: max(start - TITLE_REACH, 0)] = False
+        headline[start + 1 :] &= inside[start + 1 :]
+        decision[headline] = KEEP
     if thread is not None and not settings.keep_comments:
         decision[thread:] = COMMENTS
     return decision
