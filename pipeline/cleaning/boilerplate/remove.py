@@ -242,12 +242,14 @@ def _run_pass(
         & ((stop_share >= PROSE_MIN_STOP) | ~counted[batch.doc])
     )
     for k, (d, e) in enumerate(zip(docs, evidence, strict=True)):
+        lo, hi = int(batch.starts[k]), int(batch.starts[k + 1])
+        certain = [pos for pos, lab in enumerate(e.labels) if lab is not None and lab.certain]
         if not use_model:
             decision = np.full(len(e.open_lines), KEEP)
         else:
-            lo, hi = int(batch.starts[k]), int(batch.starts[k + 1])
-            forms = _carry_headers(e, header[lo:hi])
-            protected = np.array([e.outline[i] for i in e.open_lines], dtype=bool)
+            forms = _carry_headers(e, certain, header[lo:hi])
+            # Most documents have no authored outline: then nothing is protected.
+            protected = np.array([e.outline[i] for i in e.open_lines], dtype=bool) if any(e.outline) else None
             own_headers = np.nonzero(header[lo:hi])[0].tolist()
             forms.update(j for j in own_headers if is_comment_form(e.lines[e.open_lines[j]]))
             decision = decide_lines(
@@ -262,33 +264,32 @@ def _run_pass(
                 codes[lo:hi] != RULE_NONE,
                 features[lo:hi, _COLUMN["title_match"]],
             )
-        removed = False
-        for pos, lab in enumerate(e.labels):
-            if lab is not None and lab.certain:
-                d.labels[d.view[pos]] = lab
-                removed = True
-        for j, i in enumerate(e.open_lines):
-            if decision[j] != KEEP:
-                # Where an uncertain rule said so too, the rule names the removal (with the model's score).
-                rule = e.labels[i]
-                d.labels[d.view[i]] = rule if decision[j] == MODEL and rule else _DECIDED[int(decision[j])]
-                d.scores[d.view[i]] = float(scores[lo + j])
-                removed = True
-        if not removed:
+        for pos in certain:
+            d.labels[d.view[pos]] = e.labels[pos]
+        # Python ints and floats: reading numpy scalars one at a time costs more than the lists.
+        decided = np.flatnonzero(decision != KEEP).tolist()
+        kinds, doc_scores = decision.tolist(), scores[lo:hi].tolist()
+        for j in decided:
+            # Where an uncertain rule said so too, the rule names the removal (with the model's score).
+            i = e.open_lines[j]
+            rule = e.labels[i]
+            d.labels[d.view[i]] = rule if kinds[j] == MODEL and rule else _DECIDED[kinds[j]]
+            d.scores[d.view[i]] = doc_scores[j]
+        if not certain and not decided:
             d.done = True
         else:
             d.view = tidy([i for i in d.view if i < 0 or d.labels[i] is None], d.lines)
 
 
-def _carry_headers(e: Evidence, header: np.ndarray) -> set[int]:
+def _carry_headers(e: Evidence, certain: list[int], header: np.ndarray) -> set[int]:
     """Pass a comment-thread header that a certain rule removed ("270 Comments", "Leave a Reply") on to
     the next line the model decides, so that the thread is still found below it; the positions (among
-    the open lines) that carry a comment form's header."""
+    the open lines) that carry a comment form's header. `certain` lists the lines a certain rule removed."""
     forms: set[int] = set()
     if not e.open_lines:
         return forms
-    for i, lab in enumerate(e.labels):
-        if lab is not None and lab.certain and is_comment_header(e.lines[i]):
+    for i in certain:
+        if is_comment_header(e.lines[i]):
             j = bisect.bisect_right(e.open_lines, i)
             if j < len(e.open_lines) and header[j] == 0:
                 header[j] = 1.0
