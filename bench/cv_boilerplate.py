@@ -42,9 +42,14 @@ from pipeline.cleaning.boilerplate.model import load_model, model_from_json
 SITE_LINE_CHARS = 20  # a line this long shared by two pages says they come from one site (its template)
 
 
+def _hashed_fold(key: str, folds: int) -> int:
+    """The fold of a key, from the key alone (stable whatever else is in the data)."""
+    return int(hashlib.sha256(key.encode("utf-8")).hexdigest(), 16) % folds
+
+
 def page_fold(page: Page, folds: int) -> int:
-    """A page's fold, from its id alone (stable whatever else is in the data)."""
-    return int(hashlib.sha256(page.id.encode("utf-8")).hexdigest(), 16) % folds
+    """A page's fold, from its id alone."""
+    return _hashed_fold(page.id, folds)
 
 
 def site_groups(pages: list[Page]) -> dict[str, str]:
@@ -77,7 +82,24 @@ def site_groups(pages: list[Page]) -> dict[str, str]:
 
 def site_fold(page_id: str, groups: dict[str, str], folds: int) -> int:
     """A page's fold by its site group: every page of a site is held out together."""
-    return int(hashlib.sha256(groups[page_id].encode("utf-8")).hexdigest(), 16) % folds
+    return _hashed_fold(groups[page_id], folds)
+
+
+def fold_of_pages(pages: list[Page], by: str, folds: int) -> dict[str, int]:
+    """Each page's fold (by id): by its site, by itself, or by site with each line-labels page in its
+    language's fold."""
+    if by == "page":
+        return {p.id: page_fold(p, folds) for p in pages}
+    groups = site_groups(pages)
+    fold_of = {p.id: site_fold(p.id, groups, folds) for p in pages}
+    if by == "language":
+        # Each fold's line-labels pages are one language that none of its fitted pages is in: how the model
+        # does on a language it never saw (most of line-labels dev is French and Swedish, never fitted on).
+        languages = sorted({p.language or "" for p in pages if p.set == "line-labels"})
+        fold_of.update(
+            {p.id: languages.index(p.language or "") % folds for p in pages if p.set == "line-labels"}
+        )
+    return fold_of
 
 
 def group(page: Page) -> str:
@@ -108,17 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     how = Boosting(TREES, DEPTH, LEARNING_RATE, MIN_SAMPLES_LEAF, "lines")
     pairs: dict[str, list[tuple[list[bool], list[int]]]] = defaultdict(list)
     errors: list[str] = []
-    groups = site_groups(pages)
-    fold_of = {p.id: site_fold(p.id, groups, args.folds) for p in pages}
-    if args.by == "page":
-        fold_of = {p.id: page_fold(p, args.folds) for p in pages}
-    elif args.by == "language":
-        # Each fold's line-labels pages are one language that none of its fitted pages is in: how the model
-        # does on a language it never saw (most of line-labels dev is French and Swedish, never fitted on).
-        languages = sorted({p.language or "" for p in pages if p.set == "line-labels"})
-        fold_of.update(
-            {p.id: languages.index(p.language or "") % args.folds for p in pages if p.set == "line-labels"}
-        )
+    fold_of = fold_of_pages(pages, args.by, args.folds)
     for fold in range(args.folds):
         held = [p for p in pages if fold_of[p.id] == fold]
         fitted = [p for p in pages if fold_of[p.id] != fold]

@@ -50,6 +50,7 @@ class TreeModel:
         columns = np.ascontiguousarray(x.T).ravel()  # feature f of row i at f * n + i
         rows = np.arange(n)
         inner = 2**self.depth - 1
+        # A model of depth 0 (a leaf per tree) walks here too: the walk below starts with the root's test.
         if n <= ALL_TREES_MAX_ROWS or self.depth == 0:
             trees = self.feature.shape[0]
             offset = (np.arange(trees) * inner)[:, None]
