@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import numpy as np
 
+from bench import oracle_region as oracle
 from bench.boilerplate_data import Page
-from bench.oracle_region import kept_with, oracle_mask
-from pipeline.cleaning.boilerplate import region, remove
+from bench.oracle_region import oracle_mask
+from pipeline.cleaning.boilerplate import guess_language, region, remove
 
 LABELS = np.array([0, 1, 0, 1, 0], dtype=bool)
 SHIPPED = np.array([1, 1, 1, 0, 0], dtype=bool)
@@ -27,7 +30,7 @@ def test_a_page_without_content_has_no_region() -> None:
     assert not oracle_mask(SHIPPED, np.zeros(5, dtype=bool), "both").any()
 
 
-def test_the_oracle_region_keeps_the_labelled_article_and_is_undone_after() -> None:
+def test_the_oracle_draws_on_the_labels_of_the_lines_the_stage_sees() -> None:
     article = [
         "The council met on Tuesday evening to discuss the new budget for the coming year.",
         "Several members said that the plan would cut the money for the library and the pool.",
@@ -39,8 +42,18 @@ def test_the_oracle_region_keeps_the_labelled_article_and_is_undone_after() -> N
     lines = [*menu, *article, *teasers]
     labels = [0] * len(menu) + [1] * len(article) + [0] * len(teasers)
     page = Page("t-1", "line-labels", "dev", "en", lines, labels)
+    seen: list[list[bool]] = []
+
+    def spy(shipped: np.ndarray, page_labels: np.ndarray, which: str) -> np.ndarray:
+        """The oracle, its labels recorded."""
+        seen.append(page_labels.tolist())
+        return oracle_mask(shipped, page_labels, which)
+
     originals = (remove.document_evidence, remove._run_pass, region.main_region)
-    kept = kept_with([page], "both")[0]
-    assert len(kept) == len(lines)
+    with mock.patch.object(oracle, "oracle_mask", spy):
+        kept = oracle.kept_with([page], "both")[0]
+    # The first pass draws its region over the lines no certain rule took, with their own labels.
+    open_lines = remove.document_evidence(page.text, language=guess_language(page.text)).open_lines
+    assert seen[0] == [bool(labels[i]) for i in open_lines]
     assert all(kept[len(menu) : len(menu) + len(article)])
     assert (remove.document_evidence, remove._run_pass, region.main_region) == originals
