@@ -69,11 +69,13 @@ def oracle_region(page: Page, which: str) -> Iterator[None]:
         seen["doc"] = docs[0]
         run_pass(docs, *args, **kwargs)
 
-    def region(score: np.ndarray, chars: np.ndarray, threshold: float) -> np.ndarray:
+    def region(
+        score: np.ndarray, chars: np.ndarray, threshold: float, walls: np.ndarray | None = None
+    ) -> np.ndarray:
         """The oracle's region over the lines the stage draws it on (those before any comment thread)."""
         view, open_lines = seen["doc"].view, seen["evidence"].open_lines
         labels = np.array([page.labels[view[i]] for i in open_lines[: len(score)]], dtype=bool)
-        return oracle_mask(main_region(score, chars, threshold), labels, which)
+        return oracle_mask(main_region(score, chars, threshold, walls), labels, which)
 
     with (
         mock.patch.object(remove, "document_evidence", evidence),

@@ -22,6 +22,7 @@ from pipeline.cleaning.boilerplate import (
     remove_boilerplate,
     remove_boilerplate_batch,
 )
+from pipeline.cleaning.boilerplate import region as region_stage
 from pipeline.cleaning.boilerplate.comments import is_comment_form, is_comment_header, is_comment_marker
 from pipeline.cleaning.boilerplate.features import (
     FEATURE_NAMES,
@@ -226,6 +227,23 @@ def test_main_region_is_the_best_stretch_and_a_comparable_second_one() -> None:
     assert np.nonzero(main_region(score, chars, 0.5))[0].tolist() == [0, 1, 14, 15]
 
 
+def test_the_region_pays_to_cross_a_wall_of_end_furniture() -> None:
+    """Teasers scored above the threshold under a short article join its region, unless a wall (a line of
+    end furniture a rule removed, such as a share bar) stands between; a long article goes on across one."""
+    score = np.array([0.95, 0.95, 0.7, 0.7, 0.7, 0.7])
+    chars = np.array([400, 400, 60, 60, 60, 60], dtype=float)
+    assert main_region(score, chars, 0.5).all()
+    walls = np.array([0, 0, 1, 0, 0, 0], dtype=float)
+    assert np.nonzero(main_region(score, chars, 0.5, walls))[0].tolist() == [0, 1]
+    # A share line between paragraphs: the two after it gain more than crossing costs.
+    score = np.full(5, 0.95)
+    chars = np.full(5, 400.0)
+    walls = np.array([0, 0, 1, 0, 0], dtype=float)
+    assert main_region(score, chars, 0.5, walls).all()
+    # Walls before the first line or after the last cost nothing.
+    assert main_region(score, chars, 0.5, np.array([3, 0, 0, 0, 0], dtype=float)).all()
+
+
 def test_decisions_keep_the_region_and_drop_the_thread() -> None:
     """Inside the region a subheading is kept at a lower score; the thread goes as comments."""
     score = np.array([0.9, 0.35, 0.9, 0.9, 0.9, 0.9])
@@ -289,6 +307,30 @@ def test_article_with_menu_and_comment_thread() -> None:
     kept = remove_boilerplate(text, language="en", settings=BoilerplateSettings(keep_comments=True))
     assert "comments" not in {s.rule for s in kept.removed}  # the model still judges each line
     assert set(ARTICLE) <= set(kept.text.split("\n")) and THREAD[3] in kept.text
+
+
+def test_teasers_under_the_share_bar_stay_outside_the_article(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On a real news page (Heise, a Readability test page; tests/cleaning/data/README.md) the teasers under
+    the article, headlines with a summary the model scores as content, are removed: the share, related and
+    ad lines the rules removed are walls the main region does not cross. Without walls it reaches across."""
+    path = Path(__file__).with_name("data") / "readability_train_heise.jsonl"
+    page = json.loads(path.read_text(encoding="utf-8"))
+
+    def kept_noise_and_content() -> tuple[int, int]:
+        """How many boilerplate and content lines of the page the cleaning keeps."""
+        result = remove_boilerplate("\n".join(page["lines"]), language="de")
+        gone = {i for s in result.removed for i in range(s.line_start - 1, s.line_end)}
+        kept = [label for i, label in enumerate(page["labels"]) if i not in gone and page["lines"][i].strip()]
+        return kept.count(0), kept.count(1)
+
+    noise, content = kept_noise_and_content()
+    summary = (
+        "Apple hat mit den Betriebssystem-Updates vom Mittwoch ein Bündel an Security-Fixes mitgeliefert."
+    )
+    assert not any(line.startswith(summary) for line in kept_lines("\n".join(page["lines"]), language="de"))
+    monkeypatch.setattr(region_stage, "WALL_COST", 0.0)
+    noise_without, content_without = kept_noise_and_content()
+    assert content == content_without and noise + 20 <= noise_without
 
 
 def test_threshold_trades_recall_for_precision() -> None:

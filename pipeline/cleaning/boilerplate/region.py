@@ -13,6 +13,10 @@ pages and too little on clean ones. Two document-level facts correct it:
    line's length (a maximum-scoring segment, as in body-text extraction): long confident lines pull it
    wide, runs of short chrome lines end it. Inside it a line is kept down to a lower score (a short
    line between paragraphs is a subheading, not a menu); outside it only a very confident line is.
+   The lines a certain rule removed as end furniture (share buttons, menus, related links, legal
+   lines) are walls: the stretch pays WALL_COST for each to reach across it, so the teasers and link
+   lists under a short article's share bar stay outside, while an article that goes on at length past
+   a share line inside it still pays its way across.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ PROSE_PULL = 0.1
 MAX_STRETCHES = 3  # the main region is at most this many stretches ...
 SECOND_STRETCH_SHARE = 0.5  # ... each scoring at least this share of the best one
 TITLE_REACH = 6  # a headline is kept this many lines above the region (byline, date, buttons between)
+# What the region pays to reach across one line of end furniture: about what one strong paragraph gains
+# (a 400-character line scored 0.95 adds 20 x 0.45 = 9). Higher costs trade line-labels recall for
+# dragnet precision (the data card's "Walls of end furniture").
+WALL_COST = 10.0
 
 
 @dataclass(frozen=True)
@@ -76,11 +84,14 @@ def comment_thread_start(
     return None
 
 
-def _best_stretch(gain: list[float]) -> tuple[float, int, int]:
-    """(sum, first, last) of the maximum-sum contiguous stretch (Kadane); (0, 0, -1) when none is positive."""
+def _best_stretch(gain: list[float], cost: list[float] | None = None) -> tuple[float, int, int]:
+    """(sum, first, last) of the maximum-sum contiguous stretch (Kadane); (0, 0, -1) when none is positive.
+    `cost[i]` is what a stretch pays to reach from line i - 1 to line i (one may start at line i free)."""
     best, first, last = 0.0, 0, -1
     running, start = 0.0, 0
     for i, value in enumerate(gain):
+        if cost is not None:
+            running -= cost[i]
         if running <= 0.0:
             running, start = value, i
         else:
@@ -90,14 +101,18 @@ def _best_stretch(gain: list[float]) -> tuple[float, int, int]:
     return best, first, last
 
 
-def main_region(score: np.ndarray, chars: np.ndarray, threshold: float) -> np.ndarray:
+def main_region(
+    score: np.ndarray, chars: np.ndarray, threshold: float, walls: np.ndarray | None = None
+) -> np.ndarray:
     """Which lines are in the main region: the maximum-scoring contiguous stretch, and any other stretch
-    scoring at least SECOND_STRETCH_SHARE of it (an article that a menu or an ad cuts in two)."""
+    scoring at least SECOND_STRETCH_SHARE of it (an article that a menu or an ad cuts in two). `walls[i]`
+    counts the lines of end furniture removed between line i - 1 and line i (WALL_COST each to cross)."""
     gain = (np.power(chars, WEIGHT_POWER) * (score - threshold)).tolist()
+    cost = (WALL_COST * walls).tolist() if walls is not None and walls.any() else None
     inside = np.zeros(len(score), dtype=bool)
     top = 0.0
     for _ in range(MAX_STRETCHES):
-        total, first, last = _best_stretch(gain)
+        total, first, last = _best_stretch(gain, cost)
         if last < 0 or total < SECOND_STRETCH_SHARE * top:
             break
         top = max(top, total)
@@ -117,6 +132,7 @@ def decide_lines(
     form: Callable[[int], bool] = lambda i: False,
     flagged: np.ndarray | None = None,
     title: np.ndarray | None = None,
+    walls: np.ndarray | None = None,
 ) -> np.ndarray:
     """KEEP, MODEL, OUTSIDE or COMMENTS for each line of one document from its scores.
 
@@ -125,7 +141,8 @@ def decide_lines(
     the model judges a line by web pages' habits, and a plain document's own prose is not chrome. Lines a
     rule `flagged` (a link list) get no lower bar inside the region than outside. A `title` line (one
     repeating the page's title: the headline) within TITLE_REACH lines above the region, or inside it, is
-    kept: an article is its headline and byline followed by its text.
+    kept: an article is its headline and byline followed by its text. `walls` counts the lines of end
+    furniture removed before each line, which the region crosses at WALL_COST each (main_region).
     """
     threshold = settings.threshold
     if protected is not None and protected.any():
@@ -136,7 +153,7 @@ def decide_lines(
     thread = comment_thread_start(score, chars, header, marker, threshold, form)
     end = len(score) if thread is None else thread
     inside = np.zeros(len(score), dtype=bool)
-    inside[:end] = main_region(pull[:end], chars[:end], threshold)
+    inside[:end] = main_region(pull[:end], chars[:end], threshold, None if walls is None else walls[:end])
     if thread is not None and settings.keep_comments:
         inside[thread:] = True  # kept comments are a region of their own, judged as the article is
     # Inside the region a line is kept from the threshold, down to a lower bar unless a rule flagged it, and

@@ -48,7 +48,19 @@ from pipeline.cleaning.boilerplate.features import (
 from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD, TreeModel, load_model
 from pipeline.cleaning.boilerplate.region import COMMENTS as IN_THREAD
 from pipeline.cleaning.boilerplate.region import KEEP, MODEL, OUTSIDE, RegionSettings, decide_lines
-from pipeline.cleaning.boilerplate.rules import COMMENTS, CORPUS, STRUCTURE, RuleSet
+from pipeline.cleaning.boilerplate.rules import (
+    APP,
+    COMMENTS,
+    COMMUNITY,
+    COOKIE,
+    CORPUS,
+    LEGAL,
+    NAVIGATION,
+    RELATED,
+    SHARE,
+    STRUCTURE,
+    RuleSet,
+)
 from pipeline.cleaning.document import RemovedSpan
 
 MAX_PASSES = 4  # passes over the kept text until nothing more is removed
@@ -61,6 +73,12 @@ _DECIDED = {
     IN_THREAD: Label("comments", COMMENTS),  # the thread joins the comment prompts' group
 }
 _STRUCTURE_CODES = {"link_list": RULE_LINK_LIST, "boilerplate_tail": RULE_TAIL}
+# The groups of end furniture, which stand around an article rather than inside its text: a line a certain
+# rule of theirs removed is a wall the main region pays to cross (region.WALL_COST). Not bylines and
+# datelines (between a headline and its text: as walls, text-dumps dev lost 0.013), image credits, inline
+# ads or newsletter boxes. An "Also read" line inside an article (group related) is a wall that the
+# article's text after it pays to cross.
+WALL_GROUPS = frozenset({SHARE, NAVIGATION, RELATED, LEGAL, COOKIE, COMMENTS, COMMUNITY, APP})
 _COLUMN = {name: i for i, name in enumerate(FEATURE_NAMES)}
 
 
@@ -263,6 +281,7 @@ def _run_pass(
                 forms.__contains__,
                 codes[lo:hi] != RULE_NONE,
                 features[lo:hi, _COLUMN["title_match"]],
+                _walls(e, certain),
             )
         for pos in certain:
             d.labels[d.view[pos]] = e.labels[pos]
@@ -279,6 +298,17 @@ def _run_pass(
             d.done = True
         else:
             d.view = tidy([i for i in d.view if i < 0 or d.labels[i] is None], d.lines)
+
+
+def _walls(e: Evidence, certain: list[int]) -> np.ndarray | None:
+    """For each line the model decides, how many lines of end furniture (WALL_GROUPS) a certain rule
+    removed since the one before it; None when there are none."""
+    walls = [i for i in certain if (label := e.labels[i]) is not None and label.group in WALL_GROUPS]
+    if not walls:
+        return None
+    # The open line each wall line stands before: walls after the last open line stand before nothing.
+    after = np.searchsorted(np.asarray(e.open_lines), walls)
+    return np.bincount(after, minlength=len(e.open_lines) + 1)[: len(e.open_lines)].astype(np.float64)
 
 
 def _carry_headers(e: Evidence, certain: list[int], header: np.ndarray) -> set[int]:
