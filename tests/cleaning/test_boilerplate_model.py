@@ -240,7 +240,7 @@ def test_the_region_pays_to_cross_a_wall_of_end_furniture() -> None:
     chars = np.full(5, 400.0)
     walls = np.array([0, 0, 1, 0, 0], dtype=float)
     assert main_region(score, chars, 0.5, walls).all()
-    # Walls before the first line or after the last cost nothing.
+    # A wall before the first line costs nothing: a stretch may start there.
     assert main_region(score, chars, 0.5, np.array([3, 0, 0, 0, 0], dtype=float)).all()
 
 
@@ -311,8 +311,8 @@ def test_article_with_menu_and_comment_thread() -> None:
 
 def test_teasers_under_the_share_bar_stay_outside_the_article(monkeypatch: pytest.MonkeyPatch) -> None:
     """On a real news page (Heise, a Readability test page; tests/cleaning/data/README.md) the teasers under
-    the article, headlines with a summary the model scores as content, are removed: the share, related and
-    ad lines the rules removed are walls the main region does not cross. Without walls it reaches across."""
+    the article, headlines with a summary the model scores as content, are removed: the share and related
+    lines the rules removed are walls the main region does not cross. Without walls it reaches across."""
     path = Path(__file__).with_name("data") / "readability_train_heise.jsonl"
     page = json.loads(path.read_text(encoding="utf-8"))
 
