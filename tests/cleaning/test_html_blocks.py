@@ -151,6 +151,23 @@ def test_form_controls_and_hidden_elements() -> None:
     assert blocks[1].flags >> HIDDEN_BIT & 1
 
 
+def test_a_paragraph_of_many_inline_elements_is_one_block() -> None:
+    """A paragraph of 5,000 bold, linked and plain pieces is one block of the paragraph, with the length
+    of its linked words; where a block is is decided by its first text (a whitespace-only tail before it
+    does not count), once, not again at every piece (that made a block of n pieces cost n squared)."""
+    from trafilatura.utils import load_html
+
+    pieces = [f"<b>word{i}</b> and <a href='/{i}'>link{i}</a>" for i in range(5000)]
+    blocks = page_blocks(load_html(f"<html><body><div>\n  <p>{' '.join(pieces)}</p></div></body></html>"))
+    assert len(blocks) == 1
+    (block,) = blocks
+    assert (block.tag, block.path) == ("p", "/html/body/div/p")
+    assert block.text.startswith("word0 and link0 word1 and link1") and block.text.endswith(
+        "word4999 and link4999"
+    )
+    assert block.link_chars == sum(len(f"link{i}") for i in range(5000))
+
+
 def test_justext_vote_on_blocks() -> None:
     """jusText's classification of the blocks: prose is good, a link list bad, a short line between two
     good blocks good, one between bad blocks bad; a page without stop words of its languages abstains."""

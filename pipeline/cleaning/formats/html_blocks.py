@@ -171,12 +171,17 @@ def page_blocks(tree: Any) -> list[Block]:
     def add(text: str | None, in_link: bool, where: _Where) -> None:
         """Append text to the running block."""
         nonlocal link_chars, context
-        if text and text.strip():
-            if not "".join(parts).strip():
-                context = where
-            parts.append(text)
-            if in_link:
-                link_chars += len(text.strip())
+        if not text:
+            return
+        if not text.strip():
+            if parts:  # whitespace between two inline elements ("<a>Home</a> <a>News</a>") parts words
+                parts.append(" ")
+            return
+        if not parts:  # the block's first text: it says where the block is
+            context = where
+        parts.append(text)
+        if in_link:
+            link_chars += len(text.strip())
 
     def walk(
         element: Any, flags: int, depth: int, in_link: bool, where: _Where, container: int, path: str
