@@ -341,6 +341,32 @@ def test_swedish_blog_shop_and_forum_widgets_go(rule: str, line: str) -> None:
     assert rule not in {s.rule for s in clean(text, "de").removed}
 
 
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Not logged inTalkContributionsCreate accountLog in",
+        "Inte inloggadDiskussionBidragSkapa kontoLogga in\tNamnrymder",  # as line-labels' sv pages have it
+        "Pages liéesSuivi des pages liéesImporter un fichierPages spéciales",
+        "Buch erstellenAls PDF herunterladenDruckversion",
+        "Redigera wikitext",
+    ],
+)
+def test_mediawiki_menus_go_in_every_language(line: str) -> None:
+    """A wiki page's glued menus (personal bar, tools, print box, edit tab) go, whatever the page's hint."""
+    text = f"{EN_1}\n\n{line}\n\n{EN_2}"
+    for hint in ("en", "sv", None):
+        result = clean(text, hint)
+        assert normalise_ws(result.text) == normalise_ws(f"{EN_1}\n\n{EN_2}"), hint
+        assert "wiki_chrome" in {s.rule for s in result.removed}
+
+
+def test_a_sentence_about_wiki_editing_stays() -> None:
+    """The menus' words in a sentence are no menu."""
+    sentence = "Not logged in users can still edit source pages, and the talk page explains how to start."
+    result = clean(f"{EN_1}\n\n{sentence}\n\n{EN_2}", "en")
+    assert sentence in result.text
+
+
 # --- block awareness -----------------------------------------------------------------------------
 
 

@@ -732,6 +732,27 @@ BUILTIN_RULES: tuple[Rule, ...] = (
         "Feed links ('Subscribe to: Posts (Atom)', 'Inlägg via RSS') are blog chrome.",
     ),
     Rule(
+        "wiki_chrome",
+        NAVIGATION,
+        # A scraped MediaWiki page (Wikipedia and its mirrors) keeps its menus as glued link texts: the
+        # personal bar "Not logged inTalkContributionsCreate accountLog in", the tools "What links
+        # hereRelated changes...", the print box "Create a bookDownload as PDF...", and the edit tab. Each
+        # alternative needs a menu's first two entries (or the edit tab alone), in MediaWiki's own wording
+        # in en, de, fr, es, fi and sv.
+        r"^(?:not logged in|nicht angemeldet|non connecté|no has accedido|et ole kirjautunut|inte inloggad)"
+        r"\s*(?:talk|diskussion|discussion|discusión|keskustelu)"
+        r"|^(?:what links here|links auf diese seite|pages liées|lo que enlaza aquí|tänne viittaavat sivut"
+        r"|sidor som länkar hit)\s*(?:related changes|änderungen an verlinkten seiten|suivi des pages liées"
+        r"|cambios en enlazadas|linkitettyjen sivujen muutokset|relaterade ändringar)"
+        r"|^(?:create a book|buch erstellen|créer un livre|crear un libro|luo kirja|skapa en bok)"
+        r"\s*(?:download as pdf|als pdf herunterladen|télécharger comme pdf|descargar como pdf|lataa pdf"
+        r"|ladda ner som pdf)"
+        r"|^(?:edit source|quelltext bearbeiten|modifier le code|editar código|muokkaa wikitekstiä"
+        r"|redigera wikitext)\W*$",
+        "MediaWiki's menus scraped with a page (the personal bar, the tools, the print box, the edit tab).",
+        max_chars=300,
+    ),
+    Rule(
         "javascript_required",
         NAVIGATION,
         r"\bjavascript\b.{0,80}\b(?:enable|enabled|aktiviert|aktivieren|eingeschaltet|activé|activer"
