@@ -5,9 +5,10 @@ articles, a paragraph of inline markup, link lists, nesting and tables) is built
 `../shared/dev-data` (content lines as the text, noise lines as menu items, link texts and cells) at
 `--units` and at `--factor` times as many units, and run through the parse and curate steps as a run
 runs a document (`parse_step`, then `curate_step`, in this process). Prints CPU seconds per step at both
-sizes (the best of `--repeat` runs), MB/s at the larger one and the growth of the total: a linear step
-grows by about the factor, a quadratic one by its square; growth above 1.5 times the factor is flagged
-when the larger run took 0.5 s or more (shorter ones are noisy). About a minute with the defaults.
+sizes (the best of `--repeat` runs; for the HTML shapes also plain `trafilatura.extract`'s, the parse
+step's peer), MB/s at the larger one and the growth of the total: a linear step grows by about the factor,
+a quadratic one by its square; growth above 1.5 times the factor is flagged when the larger run took
+0.5 s or more (shorter ones are noisy). About a minute and a half with the defaults.
 
     .venv/bin/python -m bench.scaling [--units 1000] [--factor 4] [--repeat 2] [--shapes html_inline,md_list]
 """
@@ -195,11 +196,25 @@ def is_super_linear(growth: float, factor: int, seconds: float) -> bool:
     return growth > SUPER_LINEAR * factor and seconds >= MIN_FLAG_S
 
 
+def trafilatura_seconds(path: Path, repeat: int = 1) -> float:
+    """CPU seconds of plain `trafilatura.extract` on an HTML file (the peer of the parse step), the best of
+    `repeat` runs."""
+    from trafilatura import extract
+
+    html_text = path.read_text(encoding="utf-8")
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.process_time()
+        extract(html_text)
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def measure(lines: Lines, name: str, units: int, factor: int, repeat: int, folder: Path) -> dict[str, Any]:
-    """One shape's figures: MB, parse and curate CPU seconds at `units` and `factor` times as many, the
-    growth of the total and MB/s at the larger size."""
+    """One shape's figures: MB, parse and curate CPU seconds at `units` and `factor` times as many (and
+    plain trafilatura's for an HTML shape), the growth of the total and MB/s at the larger size."""
     suffix, build = SHAPES[name]
-    sizes, parse_s, curate_s = [], [], []
+    sizes, parse_s, curate_s, peer_s = [], [], [], []
     for n in (units, units * factor):
         path = folder / f"{name}{suffix}"
         path.write_text(build(lines, n), encoding="utf-8")
@@ -207,6 +222,8 @@ def measure(lines: Lines, name: str, units: int, factor: int, repeat: int, folde
         sizes.append(round(path.stat().st_size / 1e6, 3))
         parse_s.append(round(parse, 3))
         curate_s.append(round(curate, 3))
+        if suffix == ".html":
+            peer_s.append(round(trafilatura_seconds(path, repeat), 3))
     small, large = parse_s[0] + curate_s[0], parse_s[1] + curate_s[1]
     growth = large / max(small, 1e-6)
     return {
@@ -217,6 +234,7 @@ def measure(lines: Lines, name: str, units: int, factor: int, repeat: int, folde
         "growth": round(growth, 2),
         "mb_per_s": round(sizes[1] / max(large, 1e-6), 2),
         "super_linear": is_super_linear(growth, factor, large),
+        "trafilatura_s": peer_s or None,
     }
 
 
@@ -257,6 +275,7 @@ def main(argv: list[str] | None = None) -> int:
         "curate s",
         "growth",
         "MB/s",
+        f"trafilatura s (x{args.factor})",
         "",
     ]
     rows = [
@@ -270,6 +289,7 @@ def main(argv: list[str] | None = None) -> int:
             r["curate_s"][1],
             r["growth"],
             r["mb_per_s"],
+            "" if r["trafilatura_s"] is None else " -> ".join(f"{x:.3f}" for x in r["trafilatura_s"]),
             "super-linear" if r["super_linear"] else "",
         ]
         for r in results

@@ -54,3 +54,6 @@ def test_measure_times_both_steps_at_both_sizes(tmp_path: Path) -> None:
     assert 2.5 * small < large < 3.5 * small
     assert all(s > 0 for s in result["parse_s"] + result["curate_s"])
     assert result["growth"] > 0 and result["super_linear"] in (True, False)
+    # The peer, plain trafilatura, timed on the same HTML files; a text shape has none.
+    assert result["trafilatura_s"] is not None and len(result["trafilatura_s"]) == 2
+    assert measure(Lines(CONTENT, NOISE), "text_prose", 20, 2, 1, tmp_path)["trafilatura_s"] is None
