@@ -147,7 +147,14 @@ def _class_flags(element: Any) -> int:
     words = f"{element.get('class') or ''} {element.get('id') or ''}"
     if not words.strip():
         return flags
-    return flags | sum(1 << k for k, (_, pattern) in enumerate(_CLASS_RE) if pattern.search(words))
+    return flags | _word_flags(words)
+
+
+@lru_cache(maxsize=8192)
+def _word_flags(words: str) -> int:
+    """The flag bits of an element's class and id words (remembered: a page repeats its few class names on
+    hundreds of elements, and each costs a dozen regex searches)."""
+    return sum(1 << k for k, (_, pattern) in enumerate(_CLASS_RE) if pattern.search(words))
 
 
 def page_blocks(tree: Any) -> list[Block]:
