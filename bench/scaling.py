@@ -16,7 +16,6 @@ a quadratic one by its square; growth above 1.5 times the factor is flagged when
 from __future__ import annotations
 
 import argparse
-import hashlib
 import html
 import json
 import random
@@ -26,19 +25,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
-
 from bench.boilerplate_data import load_pages, require_dev_data
 from bench.common import print_table, probed
-from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES, make_doc_id
-from pipeline.datasets.steps import (
-    CURATE_INPUT_FIELD,
-    PARSED_STEP_SCHEMA,
-    CurateConfig,
-    SeedsConfig,
-    curate_step,
-    parse_step,
-)
+from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
+from pipeline.datasets.steps import CurateConfig, SeedsConfig, curate_input, curate_step, parse_step, raw_row
 
 SUPER_LINEAR = 1.5  # growth above this many times the size factor is flagged ...
 MIN_FLAG_S = 0.5  # ... when the larger document took this long (shorter runs are noisy)
@@ -170,22 +160,13 @@ def run_document(path: Path, repeat: int = 1) -> tuple[float, float]:
 
 def _run_once(path: Path) -> tuple[float, float]:
     """CPU seconds of the parse and curate steps on one file, once."""
-    data = path.read_bytes()
-    raw: dict[str, Any] = {
-        "doc_id": make_doc_id(path.name),
-        "source_path": path.name,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data),
-        "skip_reason": None,
-    }
+    raw = raw_row(path.read_bytes(), path.name)
     started = time.process_time()
     parsed = parse_step(SeedsConfig(str(path.parent), DEFAULT_MAX_BYTES), raw)
     parse_s = time.process_time() - started
     if parsed.get("skip_reason") is not None:
         return parse_s, 0.0
-    row = pa.Table.from_pylist([parsed], schema=PARSED_STEP_SCHEMA).to_pylist()[0]
-    row.pop("line_hashes")
-    row[CURATE_INPUT_FIELD.name] = []
+    row = curate_input(parsed)
     started = time.process_time()
     curate_step(CurateConfig(), row)
     return parse_s, time.process_time() - started

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -43,16 +42,9 @@ def load_gold() -> list[dict[str, Any]]:
 
 def raw_row(path: Path) -> dict[str, Any]:
     """The raw row the ingest stage lists for a file (what parse_step takes), read from `path`."""
-    from pipeline.cleaning.ingest import make_doc_id
+    from pipeline.datasets.steps import raw_row as row_of
 
-    data = path.read_bytes()
-    return {
-        "doc_id": make_doc_id(path.name),
-        "source_path": path.name,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data),
-        "skip_reason": None,
-    }
+    return row_of(path.read_bytes(), path.name)
 
 
 def normalise_ws(text: str) -> str:

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 
 import pytest
 
 from bench.scaling import SHAPES, Lines, is_super_linear, measure
-from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES, make_doc_id
+from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 from pipeline.datasets.steps import SeedsConfig, parse_step
+from tests.conftest import raw_row
 
 # Lines of the kind the bench draws from the dev data: article sentences, and menu items and link texts.
 CONTENT = [
@@ -31,15 +31,7 @@ def test_every_shape_is_a_document_the_parse_step_reads(name: str, tmp_path: Pat
     suffix, build = SHAPES[name]
     path = tmp_path / f"{name}{suffix}"
     path.write_text(build(Lines(CONTENT, NOISE), 6), encoding="utf-8")
-    data = path.read_bytes()
-    raw = {
-        "doc_id": make_doc_id(path.name),
-        "source_path": path.name,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data),
-        "skip_reason": None,
-    }
-    parsed = parse_step(SeedsConfig(str(tmp_path), DEFAULT_MAX_BYTES), raw)
+    parsed = parse_step(SeedsConfig(str(tmp_path), DEFAULT_MAX_BYTES), raw_row(path))
     assert parsed["skip_reason"] is None
     assert parsed["format"] == {".txt": "text", ".md": "markdown", ".html": "html"}[suffix]
     # The HTML shapes escape their text: "&" and "<costs>" come back as text, not markup.

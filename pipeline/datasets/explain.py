@@ -10,28 +10,27 @@ section begins; the review page of a version (review.py) marks its samples with 
 from __future__ import annotations
 
 import bisect
-import hashlib
 import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipeline.cleaning.boilerplate.model import DEFAULT_THRESHOLD as DEFAULT_BOILERPLATE_THRESHOLD
 from pipeline.cleaning.curate import line_starts
-from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES, make_doc_id
+from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES
 from pipeline.cleaning.quality import SIGNAL_NAMES, QualitySignals, failed_thresholds, load_thresholds
 from pipeline.datasets.objectstore import is_url
 from pipeline.datasets.steps import (
     CURATE_INPUT_FIELD,
-    PARSED_STEP_SCHEMA,
     CurateConfig,
     SeedsConfig,
+    curate_input,
     curate_step,
     parse_step,
+    raw_row,
 )
 from pipeline.preflight import parse_setting
 
@@ -219,32 +218,20 @@ def _identity(path: Path, seeds_dir: Path) -> tuple[str, str]:
     return str(resolved.parent), resolved.name
 
 
-def _repeated_hashes(stage: str | None) -> pa.Array:
+def _repeated_hashes(stage: str | None) -> list[int]:
     """The line hashes an earlier run found repeated across the corpus (none without its stage file)."""
     if stage is None:
-        return pa.array([], pa.int64())
-    return pq.ParquetFile(stage).read(columns=["line_hash"]).column(0).combine_chunks()
+        return []
+    return list(pq.ParquetFile(stage).read(columns=["line_hash"]).column(0).to_pylist())
 
 
 def explain_file(path: Path, settings: ExplainSettings) -> Explanation:
     """Run one file through `parse_step` and `curate_step` as a run would, and explain every line."""
     root, source = _identity(path, Path(settings.seeds_dir))
-    data = path.read_bytes()
-    raw = {
-        "doc_id": make_doc_id(source),
-        "source_path": source,
-        "sha256": hashlib.sha256(data).hexdigest(),
-        "size_bytes": len(data),
-        "skip_reason": None,
-    }
-    parsed = parse_step(SeedsConfig(root, settings.max_file_bytes), raw)
+    parsed = parse_step(SeedsConfig(root, settings.max_file_bytes), raw_row(path.read_bytes(), source))
     if parsed.get("skip_reason") is not None:
         return Explanation(source, skip_reason=parsed["skip_reason"])
-    # Through Arrow, as between the engine's stages, so that the curate step sees the row a run gives it.
-    row = pa.Table.from_pylist([parsed], schema=PARSED_STEP_SCHEMA).to_pylist()[0]
-    repeated = _repeated_hashes(settings.repeated_lines)
-    own = set(row.pop("line_hashes") or ())
-    row[CURATE_INPUT_FIELD.name] = sorted(own.intersection(repeated.to_pylist())) if len(repeated) else []
+    row = curate_input(parsed, _repeated_hashes(settings.repeated_lines))
     config = CurateConfig(
         settings.rules_file,
         settings.target_language,

@@ -10,7 +10,7 @@ parse_step runs), so an upgrade recomputes what it changes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
@@ -36,7 +36,7 @@ from pipeline.cleaning.dedup import fingerprint
 from pipeline.cleaning.document import ParsedDocument, RawDocument
 from pipeline.cleaning.formats import parse_document
 from pipeline.cleaning.formats.html_blocks import MODEL_FILE as HTML_BLOCK_MODEL_FILE
-from pipeline.cleaning.ingest import read_seed
+from pipeline.cleaning.ingest import make_doc_id, read_seed
 from pipeline.cleaning.quality import quality_signals
 from pipeline.cleaning.sections import segment_sections
 from pipeline.cleaning.translate import get_backend
@@ -139,6 +139,26 @@ class SeedsConfig:
 
     root: str
     max_bytes: int
+
+
+def raw_row(data: bytes, source_path: str) -> Row:
+    """The row the ingest stage lists for a file's bytes (what parse_step takes)."""
+    return {
+        "doc_id": make_doc_id(source_path),
+        "source_path": source_path,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size_bytes": len(data),
+        "skip_reason": None,
+    }
+
+
+def curate_input(parsed: Row, repeated: Collection[int] = ()) -> Row:
+    """A parsed row as the curate step receives it: through Arrow, as between the engine's stages, with
+    the hashes of its lines that the corpus repeats (`repeated`: the corpus's repeated-line hashes)."""
+    row: Row = pa.Table.from_pylist([parsed], schema=PARSED_STEP_SCHEMA).to_pylist()[0]
+    own = set(row.pop("line_hashes") or ())
+    row[CURATE_INPUT_FIELD.name] = sorted(own.intersection(repeated))
+    return row
 
 
 def parse_step(seeds: SeedsConfig, row: Row) -> Row:

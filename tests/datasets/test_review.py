@@ -18,7 +18,14 @@ from pipeline.datasets.release import RELEASE_TABLES, REVIEW_PAGE, ReleasePolicy
 from pipeline.datasets.review import MOST_REMOVED, choose_sample
 from pipeline.datasets.schema import load_schema
 from pipeline.datasets.stages import publish_release
-from pipeline.datasets.steps import PARSED_STEP_SCHEMA, CurateConfig, SeedsConfig, curate_step, parse_step
+from pipeline.datasets.steps import (
+    PARSED_STEP_SCHEMA,
+    CurateConfig,
+    SeedsConfig,
+    curate_input,
+    curate_step,
+    parse_step,
+)
 from pipeline.datasets.tables import CURATED_SCHEMA
 from tests.conftest import REPO, SEEDS, load_gold, normalise_ws, raw_row
 
@@ -45,9 +52,7 @@ def stages(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     for path in sorted(SEEDS.iterdir()):
         parsed = parse_step(SeedsConfig(str(SEEDS), DEFAULT_MAX_BYTES), raw_row(path))
         parsed_rows.append(parsed)
-        row = pa.Table.from_pylist([parsed], schema=PARSED_STEP_SCHEMA).to_pylist()[0]
-        del row["line_hashes"]
-        curated_rows.append(curate_step(CurateConfig(), {**row, "repeated_hashes": []}))
+        curated_rows.append(curate_step(CurateConfig(), curate_input(parsed)))
     parsed_path, curated_path = folder / "parsed.parquet", folder / "curated.parquet"
     pq.write_table(pa.Table.from_pylist(parsed_rows, schema=PARSED_STEP_SCHEMA), parsed_path)
     pq.write_table(pa.Table.from_pylist(curated_rows, schema=CURATED_SCHEMA), curated_path)

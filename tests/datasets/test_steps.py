@@ -1,11 +1,15 @@
-"""curate_step on single rows: the counts it derives from the sections agree with the text."""
+"""The steps on single rows: the counts curate_step derives from the sections agree with the text; a file
+as the steps receive it."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import pytest
 
 from pipeline.cleaning.document import Heading, ParsedDocument
-from pipeline.datasets.steps import CurateConfig, curate_step
+from pipeline.cleaning.ingest import DEFAULT_MAX_BYTES, make_doc_id
+from pipeline.datasets.steps import CurateConfig, SeedsConfig, curate_input, curate_step, parse_step, raw_row
 from pipeline.datasets.tables import parsed_row
 
 BODY = (
@@ -27,3 +31,19 @@ def test_word_count_is_the_text_split_on_whitespace(headings: list[Heading]) -> 
     assert row["n_words"] == len(row["text"].split())
     assert row["n_words"] == sum(section["n_words"] for section in row["sections"])
     assert "".join(section["text"] for section in row["sections"]) == row["text"]
+
+
+def test_a_file_as_the_steps_receive_it(tmp_path: Path) -> None:
+    """raw_row lists a file as the ingest stage does; curate_input gives the parsed row the hashes of its
+    own lines that the corpus repeats, and nothing of the corpus's other hashes."""
+    path = tmp_path / "d1.txt"
+    path.write_text(BODY, encoding="utf-8")
+    raw = raw_row(path.read_bytes(), "d1.txt")
+    assert raw["doc_id"] == make_doc_id("d1.txt") and raw["size_bytes"] == len(BODY.encode())
+    parsed = parse_step(SeedsConfig(str(tmp_path), DEFAULT_MAX_BYTES), raw)
+    own = parsed["line_hashes"]
+    assert own  # the body's long lines are hashed
+    row = curate_input(parsed, [own[0], 12345])
+    assert row["repeated_hashes"] == [own[0]] and "line_hashes" not in row
+    assert curate_input(parsed)["repeated_hashes"] == []
+    assert curate_step(CurateConfig(), row)["skip_reason"] is None
