@@ -86,6 +86,7 @@ def scores(pairs: list[tuple[list[bool], list[int]]]) -> dict[str, float]:
     pn = tn / (tn + fn) if tn + fn else 0.0
     rn = tn / (tn + fp) if tn + fp else 0.0
     return {
+        "pages": len(pairs),  # a figure over a few pages moves when one page flips whole (data card)
         "lines": len(keep),
         "P": p,
         "R": r,
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     pages = load_pages()
     results: dict[str, Any] = {}
     total_cpu, total_docs, total_lines = 0.0, 0, 0
-    print(f"{'set':<8} {'system':<26} {'lines':>7} {'P':>6} {'R':>6} {'F1':>6} {'noise F1':>8}")
+    print(f"{'set':<8} {'system':<26} {'pages':>5} {'lines':>7} {'P':>6} {'R':>6} {'F1':>6} {'noise F1':>8}")
     for name in args.sets.split(","):
         chosen = select(pages, name)
         baselines = {
@@ -160,8 +161,8 @@ def main(argv: list[str] | None = None) -> int:
                 table[f"webcurate [{language}]"] = scores(pairs)
         for system, s in table.items():
             print(
-                f"{name:<8} {system:<26} {s['lines']:>7} {s['P']:>6.3f} {s['R']:>6.3f} {s['F1']:>6.3f} "
-                f"{s['noise_F1']:>8.3f}"
+                f"{name:<8} {system:<26} {s['pages']:>5} {s['lines']:>7} {s['P']:>6.3f} {s['R']:>6.3f} "
+                f"{s['F1']:>6.3f} {s['noise_F1']:>8.3f}"
             )
         results[name] = {k: {m: round(v, 4) for m, v in s.items()} for k, s in table.items()}
         if args.errors:
