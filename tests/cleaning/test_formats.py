@@ -225,6 +225,34 @@ def test_html_goes_through_trafilatura_with_metadata() -> None:
     assert parsed.links == ["https://x.org"]
 
 
+# A blog post whose text sits loose in its container after an image box (as on Joystiq's pages in
+# dev-data html-train): trafilatura cut it at every inline element and stripped the space after it.
+LOOSE_TEXT_PAGE = b"""<!DOCTYPE html><html><head><title>Montas</title></head><body><article>
+<h1>Horror game Montas looks for funding</h1><div class="post-body"><div class="media"><img src="m.jpg">
+</div><br />Indie horror games are all the rage these days, but the PC and Mac game <em>Montas</em> may just
+have a unique hook, in that it works with the upcoming <a href="https://x.org/rift">Oculus Rift</a> virtual
+reality headset. Its developer is seeking funding on <a href="https://x.org/fund">Indiegogo</a>, though the
+studio makes it clear that the game will be made whether it reaches its goal or not.<br /><br />
+<strong>Montas</strong>tells the story of one Joseph Walker, an accountant wracked by nightmares and driven
+to drink, and things start looking pretty grim for him once the murders begin in his quiet town.<br /><br />
+<b>T</b>he second reading of the trailer shows some attractive environments in the first-person view of it.
+</div></article></body></html>"""
+
+
+def test_html_text_split_at_inline_elements_is_one_paragraph_again() -> None:
+    text = parse_bytes(LOOSE_TEXT_PAGE, "page.html").text
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    assert paragraphs.pop(0) == "Horror game Montas looks for funding"
+    assert paragraphs[0].startswith("Indie horror games are all the rage these days, but the PC and Mac game")
+    assert "the PC and Mac game Montas may just have a unique hook" in paragraphs[0]
+    assert "the upcoming Oculus Rift virtual reality headset." in paragraphs[0]
+    assert paragraphs[0].endswith("whether it reaches its goal or not.")
+    assert "funding on Indiegogo, though the studio" in paragraphs[0]  # no space before the comma
+    # After a sentence's end a piece stays a paragraph of its own, with its space back
+    assert paragraphs[1].startswith("Montas tells the story of one Joseph Walker")
+    assert paragraphs[2].startswith("The second reading")  # a drop cap ("<b>T</b>he") is left as it was
+
+
 def test_html_without_content_is_skipped() -> None:
     result = parse_document(
         raw_from_bytes(b"<html><head><script>var a=1;</script></head><body></body></html>")
