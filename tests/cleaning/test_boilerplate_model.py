@@ -389,8 +389,9 @@ def test_quality_floor_on_real_pages_never_fitted_on() -> None:
         return 2 * counts[0] / (2 * counts[0] + counts[1] + counts[2])
 
     # Readability's gold leaves out headlines and bylines, which a dump's reader keeps: F1 here is lower
-    # than on the other sets (0.61 at the model of this test's writing; C4 0.48, keep-all 0.45).
-    assert f1(ours) >= 0.57 and f1(ours) >= f1(c4) + 0.08 and f1(ours) >= f1(everything) + 0.12, (
+    # than on the other sets (0.67 now, 0.64 with the page-level prose share as a feature, 0.61 at the
+    # model of this test's writing; C4 0.48, keep-all 0.45).
+    assert f1(ours) >= 0.65 and f1(ours) >= f1(c4) + 0.08 and f1(ours) >= f1(everything) + 0.12, (
         f1(ours),
         f1(c4),
         f1(everything),

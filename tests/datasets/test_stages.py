@@ -286,7 +286,10 @@ def test_a_line_that_becomes_repeated_recomputes_exactly_the_documents_holding_i
     towns = ["Aldbury", "Bexley", "Crowthorne", "Dunmore", "Eskdale", "Fairlight"]
     for i, town in enumerate(towns):
         # Distinct words, not just numbers: normalisation maps every digit to 0.
-        body = f"{town} reports on its harbour works.\n\nThe {town} council met and agreed the next steps."
+        body = (
+            f"{town} reports on the progress of its harbour works.\n\n"
+            f"The {town} council met on Monday and agreed the next steps for the quay."
+        )
         chrome = f"\n\n{CHROME}\n" if i < 2 else "\n"
         (corpus / f"{i}.txt").write_text(body + chrome, encoding="utf-8")
     pipeline = Pipeline(tmp_path, corpus)

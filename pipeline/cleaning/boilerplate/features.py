@@ -6,7 +6,9 @@ link lists, teasers and footers are runs of short lines around it. So besides th
 (length, words, function-word share, punctuation, case, digits, separators) a line is described by
 windows over its neighbours, its length relative to the document's longest line, the run of short or
 long lines it sits in, its position and the share of the document's prose before and after it, plus
-what the named rules and the corpus signal say of it (`rule_codes`).
+what the named rules and the corpus signal say of it (`rule_codes`). Not the share of the document's
+lines that are prose: such a value names the kind of page, and the model learned from it what the fitted
+sources' pages of that kind hold, which did not carry to other sources (boilerplate_model.md).
 
 Nothing here loops over lines in Python: the string work is pyarrow.compute's kernels over one array
 holding the lines of every document of the batch, the context work numpy over that array with the
@@ -83,7 +85,6 @@ FEATURE_NAMES: tuple[str, ...] = (
     "prose_distance",
     "prev_log_chars",
     "next_log_chars",
-    "doc_prose_share",
     "doc_mean_log_chars",
     "rule_named",
     "rule_link_list",
@@ -402,7 +403,6 @@ def line_features(batch: LineBatch, rule_codes: np.ndarray, shapes: np.ndarray |
         np.log1p(np.minimum(_nearest_distance(prose > 0, batch), 1000.0)),
         _shifted(log_chars, batch, -1, 0.0),
         _shifted(log_chars, batch, 1, 0.0),
-        _per_doc_mean(prose, batch),
         _per_doc_mean(log_chars, batch),
         (codes == RULE_NAMED).astype(np.float64),
         (codes == RULE_LINK_LIST).astype(np.float64),
