@@ -7,11 +7,13 @@ import time
 from typing import Any
 
 import pytest
+from lxml import etree
 
 from pipeline.cleaning import formats
 from pipeline.cleaning.document import Skipped
 from pipeline.cleaning.formats import looks_like_markdown, parse_document, split_title_line, tidy_plain_text
 from pipeline.cleaning.formats.frontmatter import FrontMatterError, split_front_matter
+from pipeline.cleaning.formats.html import mend_split_paragraphs
 from pipeline.cleaning.formats.markdown import MarkdownTooDeep, render_markdown
 from tests.cleaning.helpers import parse_bytes, parse_seed, raw_from_bytes
 from tests.conftest import load_gold, normalise_ws
@@ -251,6 +253,21 @@ def test_html_text_split_at_inline_elements_is_one_paragraph_again() -> None:
     # After a sentence's end a piece stays a paragraph of its own, with its space back
     assert paragraphs[1].startswith("Montas tells the story of one Joseph Walker")
     assert paragraphs[2].startswith("The second reading")  # a drop cap ("<b>T</b>he") is left as it was
+
+
+def test_a_paragraph_split_into_many_pieces_is_one_again_with_every_word_apart() -> None:
+    # trafilatura's tree for a long run of loose text with a link every few words (bench/scaling.py's
+    # html_inline shape): each piece is read from the paragraph's end, not the whole paragraph again.
+    body = etree.Element("body")
+    etree.SubElement(body, "p").text = "A paragraph that runs on past"
+    for i in range(2000):
+        link = etree.SubElement(etree.SubElement(body, "p"), "ref")
+        link.text, link.tail = f"link{i}", f"word{i} and more"
+    assert mend_split_paragraphs(body) == 2000
+    assert len(body) == 1
+    words = "".join(map(str, body[0].itertext())).split()
+    assert words[:8] == ["A", "paragraph", "that", "runs", "on", "past", "link0", "word0"]
+    assert len(words) == 6 + 2000 * 4 and words[-4:] == ["link1999", "word1999", "and", "more"]
 
 
 def test_html_without_content_is_skipped() -> None:

@@ -183,8 +183,9 @@ def mend_split_paragraphs(body: Any) -> int:
                 mended += 1
                 if first.tail[0].isalnum():  # "*Montas*may": the stripped space; not before "," or ")"
                     first.tail = " " + first.tail
-                if paragraph is not None and _mid_sentence(paragraph):
-                    _join(paragraph, child)
+                before = _text_end(paragraph) if paragraph is not None else ""
+                if before and not before.endswith(SENTENCE_END):  # the paragraph ends mid-sentence
+                    _join(paragraph, child, "" if before.endswith(OPENING) else " ")
                     continue
             paragraph = child if child.tag == "p" else None
     return mended
@@ -201,15 +202,20 @@ def _split_off(piece: Any) -> Any:
     return first if len("".join(first.itertext()).strip()) > 1 else None
 
 
-def _mid_sentence(paragraph: Any) -> bool:
-    """Whether a paragraph's text ends without a sentence end (so a split piece after it continues it)."""
-    text = "".join(paragraph.itertext()).rstrip()
-    return bool(text) and not text.endswith(SENTENCE_END)
+def _text_end(element: Any) -> str:
+    """An element's text up to its last non-blank piece, right-stripped: read from the end, so a paragraph
+    that grows by many joins is not read whole each time."""
+    for child in reversed(element):
+        if child.tail and child.tail.strip():
+            return str(child.tail).rstrip()
+        inner = _text_end(child) if isinstance(child.tag, str) else ""
+        if inner:
+            return inner
+    return str(element.text or "").rstrip()
 
 
-def _join(paragraph: Any, piece: Any) -> None:
-    """Move `piece`'s content to the end of `paragraph`, a space between them."""
-    gap = "" if "".join(paragraph.itertext()).rstrip().endswith(OPENING) else " "
+def _join(paragraph: Any, piece: Any, gap: str) -> None:
+    """Move `piece`'s content to the end of `paragraph`, `gap` between them."""
     if len(paragraph):
         paragraph[-1].tail = (paragraph[-1].tail or "").rstrip() + gap
     else:
