@@ -10,6 +10,14 @@ and F1 of the content (keep) class, and F1 of the noise class. webcurate is scor
 stage (the default) and without it (`keep_comments`); on `dragnet` also on the pages' lines without their
 user comments. Prints a table, then one JSON line; the boilerplate step's CPU time per document and lines
 per second come last.
+
+A change that moves the pooled figures may do it on a few pages or on many: `--save-kept FILE` writes
+which lines webcurate kept on every page (JSON, page id to a string of 0s and 1s), and `--against FILE`
+sets each set's pages against such a file from an earlier run (another checkout, another model): pages
+with fewer and with more wrong lines, the net change, and the pages that moved most each way.
+
+    .venv/bin/python -m bench.eval_boilerplate --save-kept /tmp/before.json     # on the old checkout
+    .venv/bin/python -m bench.eval_boilerplate --against /tmp/before.json       # on the new one
 """
 
 from __future__ import annotations
@@ -118,6 +126,33 @@ def show_errors(pages: list[Page], kept: list[list[bool]], limit: int) -> None:
     print("noise kept:\n" + "\n".join(missed))
 
 
+def wrong_lines(page: Page, keep: list[bool]) -> int:
+    """How many non-blank lines of a page the cleaning got wrong: noise kept or content removed."""
+    return sum(
+        1 for line, k, y in zip(page.lines, keep, page.labels, strict=True) if line.strip() and k != bool(y)
+    )
+
+
+def page_changes(pages: list[Page], kept: list[list[bool]], before: dict[str, str]) -> dict[str, Any]:
+    """Page by page against an earlier run's kept lines (`before`: page id to "0"/"1" per line): how many
+    pages have fewer and more wrong lines, the net change, and the three that moved most each way."""
+    moves: list[tuple[int, str]] = []
+    for page, keep in zip(pages, kept, strict=True):
+        old = before.get(page.id)
+        if old is None or len(old) != len(keep):
+            continue  # not in the earlier run, or another version of the page
+        moves.append((wrong_lines(page, keep) - wrong_lines(page, [c == "1" for c in old]), page.id))
+    moves.sort()
+    return {
+        "compared": len(moves),
+        "better": sum(d < 0 for d, _ in moves),
+        "worse": sum(d > 0 for d, _ in moves),
+        "net_wrong_lines": sum(d for d, _ in moves),
+        "most_better": [[pid, d] for d, pid in moves[:3] if d < 0],
+        "most_worse": [[pid, d] for d, pid in moves[::-1][:3] if d > 0],
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     """Score each set and print the table and JSON line."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -127,7 +162,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threshold", type=float, default=BoilerplateSettings().threshold)
     ap.add_argument("--errors", type=int, default=0, help="print up to N errors of each kind per set")
     ap.add_argument("--model", type=Path, default=MODEL_FILE, help="the model file to score (a trial's)")
+    ap.add_argument("--save-kept", type=Path, help="write the lines webcurate kept on every page here")
+    ap.add_argument("--against", type=Path, help="set each page against a --save-kept file of another run")
     args = ap.parse_args(argv)
+    before: dict[str, str] = json.loads(args.against.read_text()) if args.against else {}
+    saved: dict[str, str] = {}
     require_dev_data()
     model = load_model(args.model.resolve())
     pages = load_pages()
@@ -165,6 +204,14 @@ def main(argv: list[str] | None = None) -> int:
                 f"{s['F1']:>6.3f} {s['noise_F1']:>8.3f}"
             )
         results[name] = {k: {m: round(v, 4) for m, v in s.items()} for k, s in table.items()}
+        saved.update({p.id: "".join(map(str, map(int, keep))) for p, keep in zip(chosen, kept, strict=True)})
+        if args.against:
+            moved = results[name]["against"] = page_changes(chosen, kept, before)
+            print(
+                f"{name:<8} against {args.against.name}: {moved['better']} pages better, {moved['worse']} "
+                f"worse of {moved['compared']}, wrong lines {moved['net_wrong_lines']:+d}; most better "
+                f"{moved['most_better']}, most worse {moved['most_worse']}"
+            )
         if args.errors:
             show_errors(chosen, kept, args.errors)
     ms_per_doc = 1000 * total_cpu / max(total_docs, 1)
@@ -178,6 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         "lines_per_s": round(total_lines / max(total_cpu, 1e-9)),
     }
     print(json.dumps(results))
+    if args.save_kept:
+        args.save_kept.write_text(json.dumps(saved))
     return 0
 
 
