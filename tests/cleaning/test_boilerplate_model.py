@@ -184,6 +184,9 @@ def test_features_describe_lines_and_their_neighbourhood() -> None:
         ("57 kommenttia:", True, False, False),
         ("Leave a Reply", True, True, False),
         ("Kommentar schreiben", True, True, False),
+        # A form's line that counts the comments under it heads the thread (a form alone may head none).
+        ("Post a Comment 241 Comments and 16 Replies", True, False, False),
+        ("Add a Comment See all 18 Comments", True, False, False),
         ("Hungry says:", False, False, True),
         ("by PantherTrain on Aug 9, 2012 10:39 AM EDT up reply actions", False, False, True),
         ("Matt Jaycox | November 9, 2012 12:13 AM | Reply", False, False, True),
@@ -307,6 +310,26 @@ def test_article_with_menu_and_comment_thread() -> None:
     kept = remove_boilerplate(text, language="en", settings=BoilerplateSettings(keep_comments=True))
     assert "comments" not in {s.rule for s in kept.removed}  # the model still judges each line
     assert set(ARTICLE) <= set(kept.text.split("\n")) and THREAD[3] in kept.text
+
+
+def test_a_form_that_counts_its_comments_heads_the_thread_under_it() -> None:
+    """A form's line alone ("Post a Comment") heads a thread only when little article text follows; one
+    that counts the comments ("Post a Comment 4 Comments and 1 Reply") heads it, long as the thread is (as
+    on a blog whose 241 comments read like prose, their name lines holding no year)."""
+    comments = [
+        "Anna On Thursday, November 1 at 2:57 pm",
+        "What a great day for the island, we have waited for this new terminal for far too long now.",
+        "Ben On Thursday, November 1 at 3:05 pm",
+        "I hope the summer timetable stays the same next year as well, it makes a real difference for us.",
+        "Cleo On Thursday, November 1 at 3:08 pm",
+        "My grandparents took the old ferry every week, and they would have loved to see the new building.",
+        "Dan On Thursday, November 1 at 3:10 pm",
+        "The road works are a nuisance, but the pier looks wonderful now and the cafe is a very nice touch.",
+    ]
+    for header in ("Post a Comment 4 Comments and 1 Reply", "4 Comments"):
+        result = remove_boilerplate("\n".join([*ARTICLE, header, *comments]), language="en")
+        assert [line for line in result.text.split("\n") if line] == ARTICLE, header
+        assert "comments" in {s.rule for s in result.removed}
 
 
 def test_teasers_under_the_share_bar_stay_outside_the_article(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -23,6 +23,13 @@ COMMENT_FORM = (
     r")"
 )
 
+# A count of comments on a form's line ("Post a Comment 241 Comments and 16 Replies", "Add a Comment See
+# all 18 Comments") says the thread is there: such a line heads it, whatever follows.
+COMMENT_COUNT = (
+    r"(?i)\b\d+\s+(?:comments?|responses?|replies|reactions?|kommentare?|commentaires?|comentarios?"
+    r"|kommentarer|kommenttia?)\b"
+)
+
 # A line that opens a thread of comments (or its form, COMMENT_FORM). Each alternative is a whole-line
 # shape, so an inline "3 Comments" in a byline does not match.
 COMMENT_HEADER = (
@@ -65,6 +72,7 @@ MARKER_MAX_CHARS = 140
 
 _HEADER = re.compile(COMMENT_HEADER)
 _FORM = re.compile(COMMENT_FORM)
+_COUNT = re.compile(COMMENT_COUNT)
 _MARKER = re.compile(COMMENT_MARKER)
 THREAD_MIN_CONTENT_CHARS = (
     400  # a thread starts only after this much article text (a header above it is a link)
@@ -79,8 +87,9 @@ def is_comment_header(line: str) -> bool:
 
 
 def is_comment_form(line: str) -> bool:
-    """Whether a line heads the form to write a comment."""
-    return _FORM.match(line.strip()) is not None
+    """Whether a line heads the form to write a comment (and counts no comments: see COMMENT_COUNT)."""
+    core = line.strip()
+    return _FORM.match(core) is not None and _COUNT.search(core) is None
 
 
 def is_comment_marker(line: str) -> bool:
