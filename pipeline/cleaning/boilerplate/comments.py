@@ -23,21 +23,23 @@ COMMENT_FORM = (
     r")"
 )
 
+# What a number of comments is counted in: "12 Comments", "3 Responses", "5 Kommentare", "2 commentaires",
+# "12 kommentarer", "57 kommenttia".
+COUNTED = (
+    r"(?:comments?|responses?|replies|reactions?|kommentare?|commentaires?|comentarios?|kommentarer"
+    r"|kommenttia?)"
+)
 # A count of comments on a form's line ("Post a Comment 241 Comments and 16 Replies", "Add a Comment See
 # all 18 Comments") says the thread is there: such a line heads it, whatever follows.
-COMMENT_COUNT = (
-    r"(?i)\b\d+\s+(?:comments?|responses?|replies|reactions?|kommentare?|commentaires?|comentarios?"
-    r"|kommentarer|kommenttia?)\b"
-)
+COMMENT_COUNT = r"(?i)\b\d+\s+" + COUNTED + r"\b"
 
 # A line that opens a thread of comments (or its form, COMMENT_FORM). Each alternative is a whole-line
 # shape, so an inline "3 Comments" in a byline does not match.
 COMMENT_HEADER = (
     COMMENT_FORM[:-1] + "|"
     r"\W{0,3}(?:"
-    # "12 Comments", "3 Responses", "5 Kommentare", "2 commentaires", "12 kommentarer", "57 kommenttia:"
-    r"\d+\s+(?:comments?|responses?|replies|reactions?|kommentare?|commentaires?|comentarios?|kommentarer"
-    r"|kommenttia?)\W{0,3}(?:\(\w+\))?\W{0,3}$"
+    # "12 Comments", "57 kommenttia:"
+    r"\d+\s+" + COUNTED + r"\W{0,3}(?:\(\w+\))?\W{0,3}$"
     # "Comments", "Reader comments (3)", "Discussion:", "Kommentare", "Leserkommentare"
     r"|(?:reader|readers'?|user|visitor)?\s*(?:comments?|responses|discussion|reactions|kommentare"
     r"|leserkommentare|commentaires|comentarios|kommentarer|kommentit)\s*(?:\(\d+\)|\d+)?\s*:?\s*$"
