@@ -204,7 +204,8 @@ def main(argv: list[str] | None = None) -> int:
                 f"{s['F1']:>6.3f} {s['noise_F1']:>8.3f}"
             )
         results[name] = {k: {m: round(v, 4) for m, v in s.items()} for k, s in table.items()}
-        saved.update({p.id: "".join(map(str, map(int, keep))) for p, keep in zip(chosen, kept, strict=True)})
+        if args.save_kept:
+            saved.update({p.id: "".join(map(str, map(int, k))) for p, k in zip(chosen, kept, strict=True)})
         if args.against:
             moved = results[name]["against"] = page_changes(chosen, kept, before)
             print(

@@ -222,7 +222,8 @@ def _repeated_hashes(stage: str | None) -> list[int]:
     """The line hashes an earlier run found repeated across the corpus (none without its stage file)."""
     if stage is None:
         return []
-    return list(pq.ParquetFile(stage).read(columns=["line_hash"]).column(0).to_pylist())
+    hashes: list[int] = pq.ParquetFile(stage).read(columns=["line_hash"]).column(0).to_pylist()
+    return hashes
 
 
 def explain_file(path: Path, settings: ExplainSettings) -> Explanation:
