@@ -193,11 +193,13 @@ def main(argv: list[str] | None = None) -> int:
         if name == "dragnet":
             table["webcurate, comment lines out"] = scores(without_comments(chosen, kept))
         if name == "ll-dev":
-            by_language: dict[str, list[tuple[list[bool], list[int]]]] = defaultdict(list)
-            for k, p in zip(kept, chosen, strict=True):
-                by_language[p.language or "und"].append((k, p.labels))
-            for language, pairs in sorted(by_language.items()):
-                table[f"webcurate [{language}]"] = scores(pairs)
+            # Its gold counts user comments as content (as html-gold's does), so both runs per language.
+            for system, run in (("webcurate", kept), ("comments kept", comments)):
+                by_language: dict[str, list[tuple[list[bool], list[int]]]] = defaultdict(list)
+                for k, p in zip(run, chosen, strict=True):
+                    by_language[p.language or "und"].append((k, p.labels))
+                for language, pairs in sorted(by_language.items()):
+                    table[f"{system} [{language}]"] = scores(pairs)
         for system, s in table.items():
             print(
                 f"{name:<8} {system:<26} {s['pages']:>5} {s['lines']:>7} {s['P']:>6.3f} {s['R']:>6.3f} "

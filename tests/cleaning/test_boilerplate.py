@@ -25,6 +25,7 @@ from pipeline.cleaning.boilerplate.classify import (
     is_anchored,
     line_core,
     match_rule,
+    row_labels,
     rule_labels,
 )
 from pipeline.cleaning.boilerplate.repeated import (
@@ -507,6 +508,48 @@ def test_repeated_block_is_dropped_once() -> None:
     result = clean(text, "en")
     assert result.text == f"{EN_1}\n{EN_2}"
     assert count_by_rule(result.removed) == {"duplicate_line": 1}
+
+
+def test_a_row_of_copies_keeps_its_first_and_a_row_of_bare_numbers_goes() -> None:
+    """A gallery dumped as text: its title once per slide and its slide counter. The kept text holds the
+    captions and one copy of the title; the article around it is untouched."""
+    captions = [
+        "Supporters waved flags in the square as the first results of the election came in on Tuesday.",
+        "A volunteer counted the ballots of the small village by hand, as the town has done for a century.",
+        "The mayor greeted voters outside the polling station in the old town before the doors opened.",
+        "Children watched the results on a large screen that the council had put up beside the river.",
+        "Rain did not keep the voters of the northern districts from waiting in line for over an hour.",
+    ]
+    title = "Election night: the best photos"
+    text = "\n".join([EN_1, *captions, *[title] * 5, *map(str, range(1, 6)), EN_2, EN_3])
+    result = clean(text, "en")
+    assert result.text == "\n".join([EN_1, *captions, title, EN_2, EN_3])
+    assert [(s.rule, s.line_start, s.line_end) for s in result.removed] == [
+        ("duplicate_line", 8, 11),
+        ("number_row", 12, 16),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["Saving...", "Saving...", "Saving..."], [(1, "duplicate_line"), (2, "duplicate_line")]),
+        (
+            ["Home", "Saving...", "Saving...", "Saving...", "Home"],
+            [(2, "duplicate_line"), (3, "duplicate_line")],
+        ),
+        (["Chorus", "Chorus"], []),  # two copies: a heading over its own title, a refrain
+        (["list: [", "list: [", "list: ["], []),  # code repeats its lines
+        (["7", "8", "9"], [(0, "number_row"), (1, "number_row"), (2, "number_row")]),
+        (["1", "2"], []),
+        (["2012", "London", "2016"], []),
+        (["1998 final", "1999 final", "2000 final"], []),
+    ],
+)
+def test_rows_of_copies_and_of_numbers(lines: list[str], expected: list[tuple[int, str]]) -> None:
+    """row_labels names each copy after the first in a row of three or more, and every line of a row of
+    three or more bare numbers; shorter rows, code and numbers with words stay."""
+    assert [(k, label.rule) for k, label in row_labels(lines)] == expected
 
 
 def test_prose_mentioning_a_phrase_is_not_removed() -> None:

@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
-from typing import Any
+from typing import Any, TypeVar
 
 from pipeline.cleaning.boilerplate.repeated import (
     MIN_LINE_CHARS,
@@ -75,6 +75,11 @@ LINK_WINDOW = 3  # ... and sits among link-like lines: this many neighbours on e
 LINK_MIN_SHARE = 0.8  # ... of which at least this share is link-like or boilerplate
 DUPLICATE_MIN_CHARS = 50  # a repeated line shorter than this may be a legitimate repeated label
 DUPLICATE_WINDOW = 4  # only a copy this close is a duplicate; far repeats are quotes and recaps
+# A shorter line is a duplicate only in a row of this many copies: a template's label printed per item (a
+# gallery's title over every slide, "Saving...", font-size buttons). On the dev data's rows of three or
+# more, the copies after the first are noise 772 times and content 79 (mostly a test page's "link" x8).
+DUPLICATE_ROW = 3
+NUMBER_ROW = 3  # a row of this many bare numbers is a slide counter or pagination (noise 1773, content 2)
 BLOCK_MAX_LINES = 4  # a `block` rule takes its paragraph only if the paragraph is a small box
 BLOCK_MAX_CHARS = 900
 OPENER_MAX_LINES = 30  # an opener never takes more than this many lines
@@ -102,7 +107,10 @@ _DIGIT = re.compile(r"\d")
 _FIELD = re.compile(r"^[^:]{2,40}:\s+\S")  # "Label: value"
 _ALNUM = re.compile(r"[^\W_]")
 _SYMBOL = re.compile("[\u2190-\u21ff\u2600-\u27bf\U0001f000-\U0001faff]")  # arrows, emoji: may carry meaning
+T = TypeVar("T")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
+_BARE_NUMBER = re.compile(r"\d{1,4}")  # the whole line core
+_CODE = frozenset("{}[]();=<>")  # a row of identical code lines ("}", "end);") is the program's
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,7 @@ _TAIL = Label("boilerplate_tail", STRUCTURE, certain=True)  # widgets after the 
 _LINK_LIST = Label("link_list", STRUCTURE)
 _DUPLICATE = Label("duplicate_line", STRUCTURE, certain=True)  # its first copy stays: nothing is lost
 _SEPARATOR = Label("separator_line", STRUCTURE, certain=True)  # no letter or digit: nothing to keep
+_NUMBERS = Label("number_row", STRUCTURE, certain=True)  # slide counters and page numbers
 _REPEATED = Label("repeated_line", CORPUS, certain=True)  # the corpus's own evidence: a site's template
 
 
@@ -877,6 +886,38 @@ def _classify(
     # 6. the boilerplate-dense tail after the last run of article prose
     _trim_tail(f, lab)
     return [(pos, lk) for pos, lk in zip(f.idx, lab, strict=True) if lk is not None]
+
+
+def row_labels(lines: Sequence[str]) -> list[tuple[int, Label]]:
+    """(index, label) of the kept lines that rows of copies make noise: every copy after the first in a
+    row of DUPLICATE_ROW or more copies of a line (not code), and every line of a row of NUMBER_ROW or more
+    bare numbers. `lines` are a cleaned text's non-blank lines.
+
+    Applied to what the model and the region stage kept, after them, so that the model (fitted on the
+    lines the rules leave open) sees the same lines as before: removed earlier, these rows shifted its
+    page-level features and moved whole pages on the dev data."""
+    cores = [line_core(line) for line in lines]
+    out: list[tuple[int, Label]] = []
+    for start, end in _rows(cores, lambda a, b: a == b, DUPLICATE_ROW):
+        if _CODE.isdisjoint(cores[start]):
+            out += [(k, _DUPLICATE) for k in range(start + 1, end)]
+    numbers = [_BARE_NUMBER.fullmatch(core) is not None for core in cores]
+    for start, end in _rows(numbers, lambda a, b: a and b, NUMBER_ROW):
+        out += [(k, _NUMBERS) for k in range(start, end)]
+    return out
+
+
+def _rows(values: Sequence[T], same: Callable[[T, T], bool], least: int) -> list[tuple[int, int]]:
+    """The (start, end) of each run of at least `least` values in which each is `same` as the one before."""
+    out: list[tuple[int, int]] = []
+    start = 0
+    for k in range(1, len(values) + 1):
+        if k < len(values) and same(values[k - 1], values[k]):
+            continue
+        if k - start >= least:
+            out.append((start, k))
+        start = k
+    return out
 
 
 def _heads_prose(f: _Feat, lab: list[Label | None], k: int) -> bool:

@@ -27,6 +27,7 @@ from pipeline.cleaning.boilerplate.classify import (
     CleanResult,
     Label,
     author_of,
+    row_labels,
     rule_labels,
     tidy,
 )
@@ -213,6 +214,8 @@ def remove_boilerplate_batch(
         if not active:
             break
         _run_pass(active, rules, model, region, shapes, settings.model)
+    for d in docs:
+        _drop_rows(d)
     return [_result(texts[k], docs[k]) for k in range(n)]
 
 
@@ -298,6 +301,16 @@ def _run_pass(
             d.done = True
         else:
             d.view = tidy([i for i in d.view if i < 0 or d.labels[i] is None], d.lines)
+
+
+def _drop_rows(d: _Doc) -> None:
+    """Label the rows of copies and of bare numbers among the lines the passes kept (row_labels)."""
+    kept = [i for i in d.view if i >= 0]  # the view's other entries are tidied blanks
+    found = row_labels([d.lines[i] for i in kept])
+    for k, label in found:
+        d.labels[kept[k]] = label
+    if found:
+        d.view = tidy([i for i in d.view if i < 0 or d.labels[i] is None], d.lines)
 
 
 def _walls(e: Evidence, certain: list[int]) -> np.ndarray | None:
