@@ -199,10 +199,11 @@ class RuleScreen:
         """The positions (ascending) of the rules that may match `core`, or None when the line cannot be
         screened (it holds a character with irregular case folding, or one UTF-8 cannot encode)."""
         try:
-            by_keyword = self.keywords.Match(core)  # type: ignore[attr-defined]
-            by_pattern = self.patterns.Match(core)  # type: ignore[attr-defined]
+            data = core.encode()  # once for both sets (given a str, each would encode it)
         except UnicodeEncodeError:
             return None
+        by_keyword = self.keywords.Match(data)  # type: ignore[attr-defined]
+        by_pattern = self.patterns.Match(data)  # type: ignore[attr-defined]
         found = list(self.unscreened)
         if by_keyword:
             guard = len(self.keyword_orders)  # the guard's index: it was added last
