@@ -165,6 +165,8 @@ class _Compiled:
     # Short lines seen before -> their static features: menus, footers and widgets repeat across the
     # pages of a site, so a corpus meets the same lines again and again. Filled lazily, bounded.
     seen_lines: dict[str, _Static]
+    # Longer lines seen lately: mostly a batch's article lines, which its next pass reads again.
+    seen_long: dict[str, _Static]
     # The rule set's screen (screen.py) naming the rules that may match a line, and this language's
     # rules by position.
     screen: RuleScreen | None
@@ -200,6 +202,8 @@ def _compile(pattern: str, flags: int) -> re.Pattern[str]:
 LENGTH_BUCKETS = (60, 100, 160, 250, 300)  # line lengths at which the sets of applicable rules are rebuilt
 SEEN_MAX_CHARS = 200  # lines up to this long are remembered with their features ...
 SEEN_MAX_LINES = 20_000  # ... this many per rule set and language
+SEEN_LONG_LINES = 2_000  # lines up to SEEN_LONG_CHARS long: about a batch's article lines, which the
+SEEN_LONG_CHARS = 2_000  # next pass over the kept text reads again (longer ones skip the rules: cheap)
 MAX_DISPATCH = 20_000  # cached (length bucket, line start) dispatch entries per rule set and language
 
 
@@ -244,6 +248,7 @@ def _compiled(rules: RuleSet, language: str | None) -> _Compiled:
         max_chars=max_chars,
         dispatch={},
         seen_lines={},
+        seen_long={},
         screen=_screen(rules),
         by_order={
             **{order: (rule, pattern, True) for order, rule, pattern in anchored},
@@ -611,13 +616,18 @@ class _Static:
 
 def _static_cached(line: str, comp: _Compiled, stop: frozenset[str]) -> _Static:
     """The neighbour-independent features of a non-blank line, from the cache of lines seen before."""
-    st = comp.seen_lines.get(line)
+    n = len(line)
+    if n > SEEN_LONG_CHARS:
+        return _static(line, comp, stop)
+    seen, most = (
+        (comp.seen_lines, SEEN_MAX_LINES) if n <= SEEN_MAX_CHARS else (comp.seen_long, SEEN_LONG_LINES)
+    )
+    st = seen.get(line)
     if st is None:
         st = _static(line, comp, stop)
-        if len(line) <= SEEN_MAX_CHARS:
-            if len(comp.seen_lines) >= SEEN_MAX_LINES:
-                comp.seen_lines.clear()  # a new site's template replaces the old one's
-            comp.seen_lines[line] = st
+        if len(seen) >= most:
+            seen.clear()  # a new site's template replaces the old one's; a new batch's article its last
+        seen[line] = st
     return st
 
 
@@ -1240,6 +1250,7 @@ def forget_seen_lines() -> None:
     """Empty the cache of lines seen before (benchmarks use it to time lines the classifier has not seen)."""
     for _, comp in _COMPILED.values():
         comp.seen_lines.clear()
+        comp.seen_long.clear()
 
 
 def count_by_rule(removed: Iterable[RemovedSpan]) -> dict[str, int]:
