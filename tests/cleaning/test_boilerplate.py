@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from pipeline.cleaning.boilerplate import (
     BUILTIN_GROUPS,
+    BoilerplateSettings,
     CleanResult,
     count_by_rule,
     default_rules,
@@ -528,6 +529,18 @@ def test_a_row_of_copies_keeps_its_first_and_a_row_of_bare_numbers_goes() -> Non
         ("duplicate_line", 8, 11),
         ("number_row", 12, 16),
     ]
+
+
+def test_rows_are_removed_until_none_is_left() -> None:
+    """A row of numbers between copies of a line leaves a row of copies when it goes: that goes too, so
+    cleaning the result again removes nothing. (The certain rules alone, as for an HTML body: the model
+    would judge the short lines on its own.)"""
+    certain_only = BoilerplateSettings(model=False)
+    text = "\n".join([EN_1, "Election night", "1", "2", "3", "Election night", "Election night", EN_2])
+    result = remove_boilerplate(text, language="en", settings=certain_only)
+    assert result.text == "\n".join([EN_1, "Election night", EN_2])
+    assert [s.rule for s in result.removed] == ["number_row", "duplicate_line"]
+    assert remove_boilerplate(result.text, language="en", settings=certain_only).removed == []
 
 
 @pytest.mark.parametrize(

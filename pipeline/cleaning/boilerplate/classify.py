@@ -64,6 +64,8 @@ from pipeline.cleaning.boilerplate.rules import (
 from pipeline.cleaning.boilerplate.screen import RuleScreen, build_screen
 from pipeline.cleaning.document import RemovedSpan
 
+T = TypeVar("T")
+
 # --- tunable thresholds (tuned on the train split of the line-labels dev data) -------------------
 PROSE_MIN_WORDS = 8  # fewer words than this is never "article prose"
 PROSE_LONG_WORDS = 16  # this many words is prose even without sentence punctuation
@@ -107,7 +109,6 @@ _DIGIT = re.compile(r"\d")
 _FIELD = re.compile(r"^[^:]{2,40}:\s+\S")  # "Label: value"
 _ALNUM = re.compile(r"[^\W_]")
 _SYMBOL = re.compile("[\u2190-\u21ff\u2600-\u27bf\U0001f000-\U0001faff]")  # arrows, emoji: may carry meaning
-T = TypeVar("T")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 _BARE_NUMBER = re.compile(r"\d{1,4}")  # the whole line core
 _CODE = frozenset("{}[]();=<>")  # a row of identical code lines ("}", "end);") is the program's

@@ -304,12 +304,15 @@ def _run_pass(
 
 
 def _drop_rows(d: _Doc) -> None:
-    """Label the rows of copies and of bare numbers among the lines the passes kept (row_labels)."""
-    kept = [i for i in d.view if i >= 0]  # the view's other entries are tidied blanks
-    found = row_labels([d.lines[i] for i in kept])
-    for k, label in found:
-        d.labels[kept[k]] = label
-    if found:
+    """Label the rows of copies and of bare numbers among the lines the passes kept (row_labels), until
+    none is left: a row removed can bring two runs of copies together ("Top", "1", "2", "3", "Top")."""
+    while True:
+        kept = [i for i in d.view if i >= 0]  # the view's other entries are tidied blanks
+        found = row_labels([d.lines[i] for i in kept])
+        if not found:
+            return
+        for k, label in found:
+            d.labels[kept[k]] = label
         d.view = tidy([i for i in d.view if i < 0 or d.labels[i] is None], d.lines)
 
 
