@@ -23,7 +23,12 @@ from pipeline.cleaning.boilerplate import (
     remove_boilerplate_batch,
 )
 from pipeline.cleaning.boilerplate import region as region_stage
-from pipeline.cleaning.boilerplate.comments import is_comment_form, is_comment_header, is_comment_marker
+from pipeline.cleaning.boilerplate.comments import (
+    is_comment_form,
+    is_comment_header,
+    is_comment_marker,
+    is_forum_member_line,
+)
 from pipeline.cleaning.boilerplate.features import (
     FEATURE_NAMES,
     RULE_NONE,
@@ -204,6 +209,25 @@ def test_comment_lines_are_recognised(line: str, header: bool, form: bool, marke
     assert (is_comment_header(line), is_comment_form(line), is_comment_marker(line)) == (header, form, marker)
 
 
+@pytest.mark.parametrize(
+    ("line", "member"),
+    [
+        ("Joined: 28 Nov 2003", True),
+        ("| |Joined: Betje Aug 2002", True),
+        ("Join Date: Mar 2008", True),
+        ("Registriert seit: 12.03.2009", True),
+        ("Mitglied seit: 2009", True),
+        ("Inscrit le : 17/10/2012", True),
+        ("Medlem sedan: 2011", True),
+        ("Joined the council in 2003 and led the harbour committee for ten years.", False),
+        ("Registered users can comment on every article.", False),
+    ],
+)
+def test_forum_member_lines_are_recognised(line: str, member: bool) -> None:
+    """A forum post's member box line names when the poster joined; prose about joining does not."""
+    assert is_forum_member_line(line) == member
+
+
 def test_thread_starts_at_its_header_only_after_the_article() -> None:
     """A header before any article text is a link in the byline; after it, the thread starts there."""
     score = np.array([0.9, 0.9, 0.9, 0.9, 0.8, 0.8])
@@ -213,6 +237,22 @@ def test_thread_starts_at_its_header_only_after_the_article() -> None:
     assert comment_thread_start(score, chars, header, marker, 0.5) == 3
     # A comment form with as much article after it as before is no thread.
     assert comment_thread_start(score, chars, header, marker, 0.5, form=lambda i: True) is None
+
+
+def test_a_forum_thread_has_no_comment_thread_in_it() -> None:
+    """Member boxes over the posts from the first one on make a forum, whose posts are its content: the
+    markers of replies start no thread. Member boxes only under an article are its comment system's."""
+    score = np.full(12, 0.9)
+    chars = np.array([30, 300] * 6, dtype=float)  # a post's member box, then its text
+    header = np.zeros(12)
+    marker = np.array([0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0])  # "X wrote:" quotes in the replies
+    boxes = np.array([1, 0] * 6)
+    assert comment_thread_start(score, chars, header, marker, 0.5) == 4
+    assert comment_thread_start(score, chars, header, marker, 0.5, members=boxes) is None
+    under_article = np.array([0, 0, 0, 0, 1, 0, 1, 0, 1, 0, 1, 0])
+    assert comment_thread_start(score, chars, header, marker, 0.5, members=under_article) == 4
+    # Two member boxes are not a forum yet.
+    assert comment_thread_start(score, chars, header, marker, 0.5, members=np.eye(1, 12, 0)[0]) == 4
 
 
 def test_main_region_is_the_best_stretch_and_a_comparable_second_one() -> None:
@@ -310,6 +350,46 @@ def test_article_with_menu_and_comment_thread() -> None:
     kept = remove_boilerplate(text, language="en", settings=BoilerplateSettings(keep_comments=True))
     assert "comments" not in {s.rule for s in kept.removed}  # the model still judges each line
     assert set(ARTICLE) <= set(kept.text.split("\n")) and THREAD[3] in kept.text
+
+
+# A phpBB thread: each post is its member box, its date line, a quote of the post before, and its text.
+WIKI = "The new wiki is finally online, and the developers have moved most of the old articles over to it."
+MOVE = "If you find a page that did not survive the move, please add it to the list on the project page."
+GUIDE = "I added the encryption guide to the list, because its tables were lost and the examples broke."
+TAKE = "Thanks, I will take that one, since I wrote most of the original version of the guide years ago."
+NAMES = "Great, and please keep the old section names, because many posts on this forum link straight there."
+FORUM_POSTS = [
+    ("astaecker", "28 Apr 2003", "Sat Oct 08, 2011 3:01 am", None, [WIKI, MOVE]),
+    ("tclover", "10 Apr 2011", "Sat Oct 08, 2011 4:12 am", "astaecker", [MOVE, GUIDE]),
+    ("Kollin", "25 Feb 2006", "Sat Oct 08, 2011 5:59 pm", "tclover", [GUIDE, TAKE]),
+    ("Hypnos", "18 Jul 2002", "Sun Oct 09, 2011 10:23 am", "Kollin", [TAKE, NAMES]),
+]
+
+
+def test_a_forum_thread_loses_no_post_as_a_comment() -> None:
+    """A forum thread whose replies quote each other ("tclover wrote:") is no article with comments: none
+    of its lines goes as `comments`. An article whose comment system shows member boxes still loses its
+    thread."""
+    forum: list[str] = []
+    for user, joined, when, quoted, body in FORUM_POSTS:
+        forum += [f"{user} Guru", f"Joined: {joined}", "Posts: 516", f"Posted: {when} Post subject: the wiki"]
+        forum += [f"{quoted} wrote:"] if quoted else []
+        forum += [*body, "Reply with quote"]
+    text = "\n".join([*MENU, *forum, "Powered by phpBB"])
+    assert "comments" not in {s.rule for s in remove_boilerplate(text, language="en").removed}
+    thread = [
+        "3 Comments",
+        *("Anna says:", "Joined: 12 Mar 2009"),
+        "What a great day for the island, we have waited for this terminal for far too long now.",
+        *("Reply", "Ben says:", "Joined: 02 May 2011"),
+        "I hope the summer timetable stays the same next year as well, it makes a real difference.",
+        *("Reply", "Cleo says:", "Joined: 20 Jan 2008"),
+        "My grandparents took the old ferry every week, and they would have loved the new building.",
+        "Reply",
+    ]
+    result = remove_boilerplate("\n".join([*ARTICLE, *thread]), language="en")
+    assert "comments" in {s.rule for s in result.removed}
+    assert [line for line in result.text.split("\n") if line] == ARTICLE
 
 
 def test_a_form_that_counts_its_comments_heads_the_thread_under_it() -> None:

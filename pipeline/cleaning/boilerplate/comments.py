@@ -72,10 +72,22 @@ COMMENT_MARKER = (
 )
 MARKER_MAX_CHARS = 140
 
+# A forum thread is no article with comments under it: its posts are the page's content. Forum software
+# prints the poster's member box over every post, the first included ("Joined: 28 Nov 2003", "Posts: 516"),
+# and replies that quote others ("tclover wrote:") cluster as comment markers; so a page whose member boxes
+# start before its first post's text is a forum, and no comment thread is cut from it.
+FORUM_MEMBER = (
+    r"(?i)^\W{0,3}(?:joined|join date|registered|member since|registriert(?: seit)?|mitglied seit"
+    r"|dabei seit|inscrit(?: le| depuis)?|inscription|liittynyt|rekisteröitynyt|medlem sedan|registrerad"
+    r"|registrado|miembro desde|fecha de ingreso)\s*:\s*\S.{0,60}$"
+)
+FORUM_MIN_POSTS = 3  # member boxes a page needs to be a forum thread
+
 _HEADER = re.compile(COMMENT_HEADER)
 _FORM = re.compile(COMMENT_FORM)
 _COUNT = re.compile(COMMENT_COUNT)
 _MARKER = re.compile(COMMENT_MARKER)
+_MEMBER = re.compile(FORUM_MEMBER)
 THREAD_MIN_CONTENT_CHARS = (
     400  # a thread starts only after this much article text (a header above it is a link)
 )
@@ -98,3 +110,8 @@ def is_comment_marker(line: str) -> bool:
     """Whether a line is a comment's name, date or button line."""
     core = line.strip()
     return len(core) <= MARKER_MAX_CHARS and _MARKER.search(core) is not None
+
+
+def is_forum_member_line(line: str) -> bool:
+    """Whether a line is a forum post's member box line ("Joined: 28 Nov 2003", "Mitglied seit: 2009")."""
+    return _MEMBER.match(line.strip()) is not None

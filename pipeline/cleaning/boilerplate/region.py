@@ -27,7 +27,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from pipeline.cleaning.boilerplate.comments import FORM_MAX_AFTER, MARKER_CLUSTER, THREAD_MIN_CONTENT_CHARS
+from pipeline.cleaning.boilerplate.comments import (
+    FORM_MAX_AFTER,
+    FORUM_MIN_POSTS,
+    MARKER_CLUSTER,
+    THREAD_MIN_CONTENT_CHARS,
+)
 
 KEEP = 0
 MODEL = 1  # the line's own score is below the threshold
@@ -62,10 +67,13 @@ def comment_thread_start(
     marker: np.ndarray,
     threshold: float,
     form: Callable[[int], bool] = lambda i: False,
+    members: np.ndarray | None = None,
 ) -> int | None:
     """The line where a comment thread starts, or None: a header, or a marker with another close under
     it, after at least THREAD_MIN_CONTENT_CHARS (or half) of the document's confident article text. A
-    header that is a comment `form` opens it only when little article text follows (FORM_MAX_AFTER)."""
+    header that is a comment `form` opens it only when little article text follows (FORM_MAX_AFTER).
+    A forum thread has none: its `members` lines (a post's member box) are FORUM_MIN_POSTS or more, the
+    first before that much article text."""
     candidates = np.flatnonzero((header > 0) | (marker > 0))
     if len(candidates) == 0:  # most documents: no header nor marker
         return None
@@ -75,6 +83,10 @@ def comment_thread_start(
         return None
     read = np.cumsum(content)
     need = min(THREAD_MIN_CONTENT_CHARS, 0.5 * total)
+    if members is not None:
+        boxes = np.flatnonzero(members)
+        if len(boxes) >= FORUM_MIN_POSTS and read[boxes[0]] < need:
+            return None
     for i in candidates[read[candidates] >= need]:
         before = read[i] - content[i]  # a carried header sits on the first line after it
         if header[i] > 0 and form(int(i)) and total - before > FORM_MAX_AFTER * before:
@@ -133,6 +145,7 @@ def decide_lines(
     flagged: np.ndarray | None = None,
     title: np.ndarray | None = None,
     walls: np.ndarray | None = None,
+    members: np.ndarray | None = None,
 ) -> np.ndarray:
     """KEEP, MODEL, OUTSIDE or COMMENTS for each line of one document from its scores.
 
@@ -143,6 +156,7 @@ def decide_lines(
     repeating the page's title: the headline) within TITLE_REACH lines above the region, or inside it, is
     kept: an article is its headline and byline followed by its text. `walls` counts the lines of end
     furniture removed before each line, which the region crosses at WALL_COST each (main_region).
+    `members` flags a forum post's member box lines (comment_thread_start).
     """
     threshold = settings.threshold
     if protected is not None and protected.any():
@@ -150,7 +164,7 @@ def decide_lines(
     # A sentence pulls the region towards it (it counts as at least PROSE_PULL above the threshold), so
     # that the prose of a short plain document is one region; a teaser among chrome stays outside.
     pull = score if prose is None else np.where(prose, np.maximum(score, threshold + PROSE_PULL), score)
-    thread = comment_thread_start(score, chars, header, marker, threshold, form)
+    thread = comment_thread_start(score, chars, header, marker, threshold, form, members)
     end = len(score) if thread is None else thread
     inside = np.zeros(len(score), dtype=bool)
     inside[:end] = main_region(pull[:end], chars[:end], threshold, None if walls is None else walls[:end])

@@ -31,7 +31,7 @@ from pipeline.cleaning.boilerplate.classify import (
     rule_labels,
     tidy,
 )
-from pipeline.cleaning.boilerplate.comments import is_comment_form, is_comment_header
+from pipeline.cleaning.boilerplate.comments import is_comment_form, is_comment_header, is_forum_member_line
 from pipeline.cleaning.boilerplate.features import (
     FEATURE_NAMES,
     PROSE_WORDS,
@@ -273,6 +273,11 @@ def _run_pass(
             protected = np.array([e.outline[i] for i in e.open_lines], dtype=bool) if any(e.outline) else None
             own_headers = np.nonzero(header[lo:hi])[0].tolist()
             forms.update(j for j in own_headers if is_comment_form(e.lines[e.open_lines[j]]))
+            members = None
+            if header[lo:hi].any() or marker[lo:hi].any():  # a thread could start: is this a forum?
+                members = np.fromiter(
+                    (is_forum_member_line(e.lines[i]) for i in e.open_lines), dtype=bool, count=hi - lo
+                )
             decision = decide_lines(
                 scores[lo:hi],
                 chars[lo:hi],
@@ -285,6 +290,7 @@ def _run_pass(
                 codes[lo:hi] != RULE_NONE,
                 features[lo:hi, _COLUMN["title_match"]],
                 _walls(e, certain),
+                members,
             )
         for pos in certain:
             d.labels[d.view[pos]] = e.labels[pos]
