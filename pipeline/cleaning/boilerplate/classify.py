@@ -34,12 +34,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import repeat
-from typing import Any, TypeVar
+from typing import Any
 
 from pipeline.cleaning.boilerplate.repeated import (
     MIN_LINE_CHARS,
@@ -63,8 +63,6 @@ from pipeline.cleaning.boilerplate.rules import (
 )
 from pipeline.cleaning.boilerplate.screen import RuleScreen, build_screen
 from pipeline.cleaning.document import RemovedSpan
-
-T = TypeVar("T")
 
 # --- tunable thresholds (tuned on the train split of the line-labels dev data) -------------------
 PROSE_MIN_WORDS = 8  # fewer words than this is never "article prose"
@@ -909,21 +907,22 @@ def row_labels(lines: Sequence[str]) -> list[tuple[int, Label]]:
     page-level features and moved whole pages on the dev data."""
     cores = [line_core(line) for line in lines]
     out: list[tuple[int, Label]] = []
-    for start, end in _rows(cores, lambda a, b: a == b, DUPLICATE_ROW):
+    for start, end in _rows(cores, DUPLICATE_ROW):
         if _CODE.isdisjoint(cores[start]):
             out += [(k, _DUPLICATE) for k in range(start + 1, end)]
     numbers = [_BARE_NUMBER.fullmatch(core) is not None for core in cores]
-    for start, end in _rows(numbers, lambda a, b: a and b, NUMBER_ROW):
-        out += [(k, _NUMBERS) for k in range(start, end)]
+    for start, end in _rows(numbers, NUMBER_ROW):
+        if numbers[start]:
+            out += [(k, _NUMBERS) for k in range(start, end)]
     return out
 
 
-def _rows(values: Sequence[T], same: Callable[[T, T], bool], least: int) -> list[tuple[int, int]]:
-    """The (start, end) of each run of at least `least` values in which each is `same` as the one before."""
+def _rows(values: Sequence[object], least: int) -> list[tuple[int, int]]:
+    """The (start, end) of each run of at least `least` equal values next to each other."""
     out: list[tuple[int, int]] = []
     start = 0
     for k in range(1, len(values) + 1):
-        if k < len(values) and same(values[k - 1], values[k]):
+        if k < len(values) and values[k - 1] == values[k]:
             continue
         if k - start >= least:
             out.append((start, k))
